@@ -1,0 +1,283 @@
+/**
+ * The naming contract: every name that crosses from one engine to another is
+ * derived here, deterministically, from the plan. The aws-cdk app and the
+ * cdktf app each call these functions on the same plan and so agree with no
+ * cross-engine references. Changing a derivation renames (and so replaces)
+ * deployed resources: treat this module's outputs as a stable, versioned API.
+ */
+import type { Dataset, ProtectionPlan } from './plan';
+
+/** Bumped only with a documented migration. */
+export const NAMING_CONTRACT_VERSION = 1;
+
+type PlanLike = Pick<ProtectionPlan, 'system' | 'primary'>;
+
+/** Lowercase letters and digits only (for Azure storage accounts and the like). */
+export function alphanumeric(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+// ---------------------------------------------------------------- AWS primary
+
+/** The immutable export bucket (S3 Object Lock) that every counterparty reads. */
+export function exportBucketName(plan: PlanLike): string {
+  return `${plan.system}-exports-${plan.primary.account}-${plan.primary.region}`;
+}
+
+/** The export bucket's server access log bucket (an Object Lock bucket can't log to itself). */
+export function accessLogBucketName(plan: PlanLike): string {
+  return `${plan.system}-access-logs-${plan.primary.account}-${plan.primary.region}`;
+}
+
+export function exportBucketArn(plan: PlanLike): string {
+  return `arn:aws:s3:::${exportBucketName(plan)}`;
+}
+
+/** KMS alias of the export bucket's key. */
+export function exportKeyAlias(plan: PlanLike): string {
+  return `alias/${plan.system}/exports`;
+}
+
+/** KMS alias of the AWS Backup vault's key. */
+export function backupVaultKeyAlias(plan: PlanLike): string {
+  return `alias/${plan.system}/backup-vault`;
+}
+
+export function backupVaultName(plan: PlanLike): string {
+  return `${plan.system}-vault`;
+}
+
+/** IAM role that the GCP Storage Transfer Service assumes (keyless) to read the export bucket. */
+export function gcpReaderRoleName(plan: PlanLike): string {
+  return `${plan.system}-gcp-reader`;
+}
+
+/** IAM role that the Azure copy job's managed identity assumes (keyless) to read the export bucket. */
+export function azureReaderRoleName(plan: PlanLike): string {
+  return `${plan.system}-azure-reader`;
+}
+
+/** Path for the counterparty reader roles. */
+export const READER_ROLE_PATH = '/counterparty/';
+
+export function roleArn(plan: PlanLike, roleName: string): string {
+  return `arn:aws:iam::${plan.primary.account}:role${READER_ROLE_PATH}${roleName}`;
+}
+
+export function gcpReaderRoleArn(plan: PlanLike): string {
+  return roleArn(plan, gcpReaderRoleName(plan));
+}
+
+export function azureReaderRoleArn(plan: PlanLike): string {
+  return roleArn(plan, azureReaderRoleName(plan));
+}
+
+/** The OIDC issuer of Entra tokens that the AWS side trusts for the Azure copy identity (v1 token issuer). */
+export function azureOidcIssuer(tenantId: string): string {
+  return `https://sts.windows.net/${tenantId}/`;
+}
+
+/** The issuer without scheme, as IAM uses it in condition keys (`sts.windows.net/<tenant>/:sub`). */
+export function azureOidcIssuerHost(tenantId: string): string {
+  return azureOidcIssuer(tenantId).replace(/^https:\/\//, '');
+}
+
+/** The OIDC issuer Google signs Storage Transfer Service identity tokens with. */
+export const GCP_OIDC_ISSUER = 'accounts.google.com';
+
+// ------------------------------------------------------ export bucket layout
+
+/** A night is identified by its UTC date, `YYYY-MM-DD`. */
+export function nightId(date: Date): string {
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw new Error(`nightId: not a valid date: ${String(date)}`);
+  return date.toISOString().slice(0, 10);
+}
+
+const NIGHT_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function isNightId(text: string): boolean {
+  return NIGHT_RE.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
+}
+
+function assertNight(night: string): void {
+  if (!isNightId(night)) throw new Error(`not a night ID (YYYY-MM-DD): ${JSON.stringify(night)}`);
+}
+
+/** Everything the nightly job writes for one night (dumps, exports, configuration, the manifest). */
+export const NIGHTS_PREFIX = 'nights/';
+
+/**
+ * Objects of `s3Bucket` datasets are copied once, under a stable key, and
+ * overwritten only when they change, so a night moves only what changed.
+ */
+export const OBJECTS_PREFIX = 'objects/';
+
+/** Verification records written by counterparties (on their own side). */
+export const VERIFICATIONS_PREFIX = 'verifications/';
+
+export function nightPrefix(night: string): string {
+  assertNight(night);
+  return `${NIGHTS_PREFIX}${night}/`;
+}
+
+/** Where a non-S3 dataset's export for a night lands: `nights/<night>/<dataset>/`. */
+export function datasetNightPrefix(night: string, datasetName: string): string {
+  return `${nightPrefix(night)}${datasetName}/`;
+}
+
+/** Where an `s3Bucket` dataset's objects land: `objects/<dataset>/<source key>`. */
+export function datasetObjectsPrefix(datasetName: string): string {
+  return `${OBJECTS_PREFIX}${datasetName}/`;
+}
+
+/** The prefix a dataset's data lives under, for any kind. */
+export function datasetPrefix(night: string, dataset: Pick<Dataset, 'kind' | 'name'>): string {
+  return dataset.kind === 's3Bucket' ? datasetObjectsPrefix(dataset.name) : datasetNightPrefix(night, dataset.name);
+}
+
+/** The per-night manifest: every object with key, size and SHA-256, chained to the previous night. */
+export function manifestKey(night: string): string {
+  return `${nightPrefix(night)}manifest.json`;
+}
+
+/** The key of the pg_dump custom-format archive of a postgres dataset. */
+export function postgresDumpKey(night: string, datasetName: string): string {
+  return `${datasetNightPrefix(night, datasetName)}dump.pgdump`;
+}
+
+/** The index file of a Connect configuration export. */
+export function connectIndexKey(night: string, datasetName: string): string {
+  return `${datasetNightPrefix(night, datasetName)}index.json`;
+}
+
+/** A counterparty's verification record for a night. */
+export function verificationRecordKey(night: string): string {
+  assertNight(night);
+  return `${VERIFICATIONS_PREFIX}${night}.json`;
+}
+
+// ------------------------------------------------------------- counterparties
+
+/** GCS vault bucket (global namespace): `<system>-vault-<project>`. */
+export function gcsVaultBucketName(plan: Pick<ProtectionPlan, 'system'>, projectId: string): string {
+  return `${plan.system}-vault-${projectId}`;
+}
+
+export function gcpKeyRingName(plan: Pick<ProtectionPlan, 'system'>): string {
+  return `${plan.system}-counterparty`;
+}
+
+export function gcpKeyName(plan: Pick<ProtectionPlan, 'system'>): string {
+  return `${plan.system}-vault-key`;
+}
+
+/** GCP service account ID (6-30 chars) for a role, e.g. `verify`, `app`. */
+export function gcpServiceAccountId(plan: Pick<ProtectionPlan, 'system'>, role: string): string {
+  return `${plan.system}-${role}`;
+}
+
+export function gcpArtifactRepositoryId(plan: Pick<ProtectionPlan, 'system'>): string {
+  return `${plan.system}-images`;
+}
+
+/** Azure resource group of the counterparty. */
+export function azureResourceGroupName(plan: Pick<ProtectionPlan, 'system'>): string {
+  return `rg-${plan.system}-counterparty`;
+}
+
+/** Azure storage account (3-24 lowercase alphanumerics, global namespace): `<system>vault`. */
+export function azureStorageAccountName(plan: Pick<ProtectionPlan, 'system'>): string {
+  return `${alphanumeric(plan.system)}vault`;
+}
+
+/** Azure Key Vault (3-24 alphanumerics and hyphens, global namespace): `kv-<system>`. */
+export function azureKeyVaultName(plan: Pick<ProtectionPlan, 'system'>): string {
+  return `kv-${plan.system}`;
+}
+
+/** Azure Container Registry (5-50 alphanumerics, global namespace): `<system>images`. */
+export function azureContainerRegistryName(plan: Pick<ProtectionPlan, 'system'>): string {
+  return `${alphanumeric(plan.system)}images`;
+}
+
+/** The blob container the exports are copied into. */
+export const AZURE_EXPORTS_CONTAINER = 'exports';
+
+/** Azure user-assigned identity of the copy/verify jobs. */
+export function azureJobsIdentityName(plan: Pick<ProtectionPlan, 'system'>): string {
+  return `id-${plan.system}-jobs`;
+}
+
+// -------------------------------------------------------------- name rules
+
+export interface NameRule {
+  readonly what: string;
+  readonly pattern: RegExp;
+  readonly minLength: number;
+  readonly maxLength: number;
+  readonly describe: string;
+}
+
+export const NAME_RULES = {
+  s3Bucket: {
+    what: 'S3 bucket name', pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, minLength: 3, maxLength: 63,
+    describe: '3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit',
+  },
+  iamRole: {
+    what: 'IAM role name', pattern: /^[\w+=,.@-]+$/, minLength: 1, maxLength: 64,
+    describe: '1-64 letters, digits and +=,.@_-',
+  },
+  gcsBucket: {
+    what: 'GCS bucket name', pattern: /^(?!goog)(?!.*google)[a-z0-9][a-z0-9_-]*[a-z0-9]$/, minLength: 3, maxLength: 63,
+    describe: '3-63 lowercase letters, digits, hyphens and underscores, starting and ending with a letter or digit, not starting with "goog" nor containing "google"',
+  },
+  gcpServiceAccountId: {
+    what: 'GCP service account ID', pattern: /^[a-z][a-z0-9-]*[a-z0-9]$/, minLength: 6, maxLength: 30,
+    describe: '6-30 lowercase letters, digits and hyphens, starting with a letter',
+  },
+  gcpKeyRing: {
+    what: 'Cloud KMS key ring name', pattern: /^[a-zA-Z0-9_-]+$/, minLength: 1, maxLength: 63,
+    describe: '1-63 letters, digits, hyphens and underscores',
+  },
+  azureStorageAccount: {
+    what: 'Azure storage account name', pattern: /^[a-z0-9]+$/, minLength: 3, maxLength: 24,
+    describe: '3-24 lowercase letters and digits',
+  },
+  azureKeyVault: {
+    what: 'Azure Key Vault name', pattern: /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]*[a-zA-Z0-9]$/, minLength: 3, maxLength: 24,
+    describe: '3-24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit',
+  },
+  azureContainerRegistry: {
+    what: 'Azure Container Registry name', pattern: /^[a-zA-Z0-9]+$/, minLength: 5, maxLength: 50,
+    describe: '5-50 letters and digits',
+  },
+} satisfies Record<string, NameRule>;
+
+/** Returns why `name` breaks `rule`, or undefined when it follows it. */
+export function nameRuleViolation(name: string, rule: NameRule): string | undefined {
+  if (name.length < rule.minLength || name.length > rule.maxLength) {
+    return `${rule.what} ${JSON.stringify(name)} is ${name.length} characters; it must be ${rule.describe}`;
+  }
+  if (!rule.pattern.test(name)) return `${rule.what} ${JSON.stringify(name)} is not valid; it must be ${rule.describe}`;
+  if (rule === NAME_RULES.s3Bucket && (/\.\./.test(name) || /^\d+\.\d+\.\d+\.\d+$/.test(name) || name.startsWith('xn--') || name.endsWith('-s3alias'))) {
+    return `${rule.what} ${JSON.stringify(name)} is not valid; it must be ${rule.describe}, with no '..', not an IP address, not starting 'xn--'`;
+  }
+  return undefined;
+}
+
+// ------------------------------------------------------------------ images
+
+/** `repo:tag` → `repo`. Images in the plan carry no registry host: each side pulls from its own registry. */
+export function imageRepository(image: string): string {
+  return image.slice(0, image.lastIndexOf(':'));
+}
+
+/** `repo:tag` → `tag`. */
+export function imageTag(image: string): string {
+  return image.slice(image.lastIndexOf(':') + 1);
+}
+
+/** Where the primary keeps an image: the ECR repository of the same name in the primary account and region. */
+export function ecrImageUri(plan: PlanLike, image: string): string {
+  return `${plan.primary.account}.dkr.ecr.${plan.primary.region}.amazonaws.com/${image}`;
+}

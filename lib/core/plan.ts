@@ -1,0 +1,306 @@
+/**
+ * The protection plan: a provider-neutral, typed description of what must be
+ * protected, how often, for how long, how immutably, and where the
+ * counterparty copies live. Both halves of Counterparty (the aws-cdk primary
+ * and the cdktf counterparties) synthesize from one plan, independently.
+ *
+ * Write a plan as a plain object literal typed `ProtectionPlan`; call
+ * {@link resolvePlan} to validate it and fill in the defaults.
+ */
+
+/** An S3 bucket whose objects must be kept (call recordings, chat transcripts, Contact Lens output). */
+export interface S3BucketDataset {
+  readonly kind: 's3Bucket';
+  /** Dataset name: lowercase letters, digits and hyphens, 2-32 characters, unique in the plan. */
+  readonly name: string;
+  /** The source bucket's name. */
+  readonly bucketName: string;
+  /**
+   * Only objects under this key prefix are protected.
+   * @default - the whole bucket
+   */
+  readonly prefix?: string;
+}
+
+/** A DynamoDB table exported nightly as DynamoDB JSON (contact records, customer profiles). */
+export interface DynamoDbTableDataset {
+  readonly kind: 'dynamoDbTable';
+  readonly name: string;
+  /** The source table's name. */
+  readonly tableName: string;
+  /**
+   * Whether point-in-time recovery is enabled on the source table.
+   * `ExportTableToPointInTime` needs it; a plan that says `false` is refused.
+   * When the table is a construct in the same CDK app, the AWS constructs also
+   * check the table's own setting.
+   * @default true
+   */
+  readonly pointInTimeRecovery?: boolean;
+}
+
+/** An RDS or Aurora PostgreSQL database dumped nightly with `pg_dump -Fc`. */
+export interface PostgresDataset {
+  readonly kind: 'postgres';
+  readonly name: string;
+  /** `aurora-postgresql` (a cluster) or `rds-postgresql` (an instance). */
+  readonly engine: 'aurora-postgresql' | 'rds-postgresql';
+  /** The Aurora cluster identifier or RDS instance identifier (used for AWS Backup). */
+  readonly identifier: string;
+  /** Host name the dump job connects to (the cluster's reader or writer endpoint). */
+  readonly endpoint: string;
+  /** @default 5432 */
+  readonly port?: number;
+  /** The database to dump. */
+  readonly databaseName: string;
+  /** ARN of the Secrets Manager secret holding `username` and `password` for a read-only user. */
+  readonly credentialsSecretArn: string;
+  /** Where the dump task runs: the database's VPC, private subnets and a security group allowed to reach it. */
+  readonly network: {
+    readonly vpcId: string;
+    readonly subnetIds: readonly string[];
+    readonly securityGroupIds: readonly string[];
+    /** @default - the AZs are looked up by CDK; give them to stay offline-deterministic */
+    readonly availabilityZones?: readonly string[];
+  };
+}
+
+/** An Amazon Connect instance whose configuration is crawled into JSON nightly. */
+export interface ConnectInstanceDataset {
+  readonly kind: 'connectInstance';
+  readonly name: string;
+  /** The instance ID (a UUID). */
+  readonly instanceId: string;
+}
+
+export type Dataset = S3BucketDataset | DynamoDbTableDataset | PostgresDataset | ConnectInstanceDataset;
+export type DatasetKind = Dataset['kind'];
+export const DATASET_KINDS: readonly DatasetKind[] = ['s3Bucket', 'dynamoDbTable', 'postgres', 'connectInstance'];
+
+/** When the nightly snapshot runs. */
+export interface SchedulePlan {
+  /**
+   * A standard 5-field cron (`minute hour day-of-month month day-of-week`)
+   * that fires once a day at a fixed minute and hour.
+   * @default '0 2 * * *'
+   */
+  readonly cron?: string;
+  /**
+   * IANA time zone the cron is read in.
+   * @default 'UTC'
+   */
+  readonly timeZone?: string;
+  /**
+   * How long the primary's export takes, at most. Counterparty copies start
+   * this many hours after the export starts.
+   * @default 3
+   */
+  readonly exportWindowHours?: number;
+}
+
+/**
+ * How immutable the copies are. The default, governance, can be undone by a
+ * privileged administrator. Compliance and locks cannot be undone by anyone,
+ * including the cloud provider's support, so each needs its own opt-in.
+ */
+export interface ImmutabilityPlan {
+  /**
+   * `governance`: S3 Object Lock governance mode and a governance-mode Vault Lock.
+   * `compliance`: S3 Object Lock compliance mode and a compliance-mode Vault Lock
+   * (which becomes immutable after `vaultLockChangeableForHours`).
+   * @default 'governance'
+   */
+  readonly mode?: 'governance' | 'compliance';
+  /**
+   * Explicit opt-in to compliance mode. Required, and must be `true`, when `mode` is `compliance`.
+   * @default false
+   */
+  readonly acknowledgeComplianceIsIrreversible?: boolean;
+  /**
+   * Lock the counterparties' retention: GCS `retentionPolicy.isLocked` and the Azure
+   * account's immutability policy `Locked`. Irreversible: retention can then only be lengthened,
+   * and the bucket/account can't be deleted until every object has aged out.
+   * @default false
+   */
+  readonly lock?: boolean;
+  /**
+   * Explicit opt-in to `lock`. Required, and must be `true`, when `lock` is `true`.
+   * @default false
+   */
+  readonly acknowledgeLockIsIrreversible?: boolean;
+  /**
+   * Compliance-mode Vault Lock grace period, in hours (AWS minimum 72).
+   * @default 72
+   */
+  readonly vaultLockChangeableForHours?: number;
+}
+
+/** Data-residency constraint. */
+export interface ResidencyPlan {
+  /** Jurisdictions (`eu`, `uk`, `ch`, `us`, `ca`, `au`) and/or exact region names. */
+  readonly allowed: readonly string[];
+}
+
+/** Who is told when a night fails or goes missing. */
+export interface NotificationPlan {
+  /** E-mail addresses subscribed on every side. @default [] */
+  readonly emails?: readonly string[];
+}
+
+/** Container images of this system; the counterparties keep their own copies. */
+export interface ImagesPlan {
+  /** The contact-centre application image, as a repository name and tag (no registry host). @default 'contact-centre-app:stable' */
+  readonly application?: string;
+  /** The Counterparty jobs image (verifier, restorer, copy, pg_dump). @default 'counterparty-jobs:0.1.0' */
+  readonly jobs?: string;
+}
+
+/** Whether a counterparty is a warm standby or is serving (the failover switch). */
+export type CounterpartyMode = 'standby' | 'active';
+
+/** The GCP counterparty. */
+export interface GcpCounterpartyPlan {
+  /** The GCP project ID. */
+  readonly projectId: string;
+  /** The region of the vault bucket and the standby (must pass residency). */
+  readonly region: string;
+  /**
+   * The numeric `subjectId` of the project's Storage Transfer Service account
+   * (output `storage_transfer_subject_id` of the GCP stack). The AWS reader role
+   * trusts only this subject. Known only after the GCP stack exists: deploy GCP
+   * first, copy the output here, then deploy AWS.
+   * @default - none: the AWS reader role for GCP is not created, and a warning is given
+   */
+  readonly storageTransferSubjectId?: string;
+  /**
+   * Self link or ID of a VPC network for the standby database's private IP.
+   * @default - no private network: the database gets a public IP with no authorized networks
+   */
+  readonly network?: string;
+  /** Standby or serving. @default 'standby' */
+  readonly mode?: CounterpartyMode;
+  /** Cloud Monitoring notification channel IDs to alert. @default - an e-mail channel per plan notification address */
+  readonly notificationChannels?: readonly string[];
+}
+
+/** The Azure counterparty. */
+export interface AzureCounterpartyPlan {
+  readonly subscriptionId: string;
+  /** The Entra tenant ID (a UUID); the AWS OIDC provider trusts this tenant's issuer. */
+  readonly tenantId: string;
+  /** The Azure location (must pass residency). */
+  readonly location: string;
+  /**
+   * The principal (object) ID of the copy job's user-assigned identity
+   * (output `copy_identity_principal_id` of the Azure stack): the `sub` claim the
+   * AWS reader role requires. Known only after the Azure stack exists.
+   * @default - none: the AWS reader role for Azure is not created, and a warning is given
+   */
+  readonly copyIdentityPrincipalId?: string;
+  /**
+   * The audience the copy identity requests its token for; the AWS role requires it as `aud`.
+   * @default 'api://AzureADTokenExchange'
+   */
+  readonly tokenAudience?: string;
+  /**
+   * IP ranges (CIDR) allowed to reach the storage account and Key Vault; public network access is otherwise denied.
+   * @default [] (Azure services only)
+   */
+  readonly allowedIpRanges?: readonly string[];
+  /** Standby or serving. @default 'standby' */
+  readonly mode?: CounterpartyMode;
+}
+
+export interface CounterpartiesPlan {
+  readonly gcp?: GcpCounterpartyPlan;
+  readonly azure?: AzureCounterpartyPlan;
+}
+
+/** The whole plan. */
+export interface ProtectionPlan {
+  /**
+   * The system's name: lowercase letters, digits and hyphens, starting with a letter.
+   * Every derived resource name starts with it, so keep it short (≤ 16 characters is safe everywhere).
+   */
+  readonly system: string;
+  /** The primary: an AWS account and region. */
+  readonly primary: {
+    /** 12-digit AWS account ID. */
+    readonly account: string;
+    readonly region: string;
+  };
+  /** What is protected. At least one. */
+  readonly datasets: readonly Dataset[];
+  /** @default - daily at 02:00 UTC */
+  readonly schedule?: SchedulePlan;
+  /**
+   * Recovery point objective in hours: a night older than this is an alarm.
+   * @default 24
+   */
+  readonly rpoHours?: number;
+  /**
+   * Extra hours allowed past the RPO before freshness alarms fire.
+   * @default 6
+   */
+  readonly alarmGraceHours?: number;
+  /** How long every copy is kept, in days; at least the RPO, at most 36500 (S3 Object Lock's maximum). */
+  readonly retentionDays: number;
+  /** @default - governance mode, nothing locked */
+  readonly immutability?: ImmutabilityPlan;
+  /** The counterparty clouds. At least one. */
+  readonly counterparties: CounterpartiesPlan;
+  /** @default - no constraint */
+  readonly residency?: ResidencyPlan;
+  /** @default - no subscribers */
+  readonly notifications?: NotificationPlan;
+  /** @default - see {@link ImagesPlan} */
+  readonly images?: ImagesPlan;
+  /**
+   * Tags/labels added to every resource on every side (keys and values are lowercased for GCP labels).
+   * @default {}
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** A plan with every default filled in, as returned by {@link resolvePlan}. */
+export interface ResolvedPlan {
+  readonly system: string;
+  readonly primary: { readonly account: string; readonly region: string };
+  readonly datasets: readonly Dataset[];
+  readonly schedule: Required<SchedulePlan>;
+  readonly rpoHours: number;
+  readonly alarmGraceHours: number;
+  readonly retentionDays: number;
+  readonly immutability: Required<ImmutabilityPlan>;
+  readonly counterparties: {
+    readonly gcp?: GcpCounterpartyPlan & { readonly mode: CounterpartyMode };
+    readonly azure?: AzureCounterpartyPlan & { readonly mode: CounterpartyMode; readonly tokenAudience: string; readonly allowedIpRanges: readonly string[] };
+  };
+  readonly residency?: ResidencyPlan;
+  readonly notifications: { readonly emails: readonly string[] };
+  readonly images: Required<ImagesPlan>;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export const DEFAULTS = {
+  cron: '0 2 * * *',
+  timeZone: 'UTC',
+  exportWindowHours: 3,
+  rpoHours: 24,
+  alarmGraceHours: 6,
+  vaultLockChangeableForHours: 72,
+  azureTokenAudience: 'api://AzureADTokenExchange',
+  applicationImage: 'contact-centre-app:stable',
+  jobsImage: 'counterparty-jobs:0.1.0',
+} as const;
+
+/** Provider limits the plan is checked against. */
+export const LIMITS = {
+  /** S3 Object Lock default retention and Backup Vault Lock max retention: 100 years. */
+  maxRetentionDays: 36500,
+  /** GCS retention policies: at most 3,155,760,000 s (100 years). */
+  gcsMaxRetentionSeconds: 3_155_760_000,
+  /** Azure immutability policy period: 1-146000 days. */
+  azureMaxRetentionDays: 146000,
+  /** AWS Backup Vault Lock `ChangeableForDays` minimum. */
+  minVaultLockChangeableForHours: 72,
+} as const;
