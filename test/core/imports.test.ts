@@ -26,7 +26,7 @@ describe('import rules', () => {
   });
 
   test('cdktf is imported only in lib/gcp, lib/azure, their stacks and bins, and tests', () => {
-    const allowed = /^(lib\/(gcp|azure)\/|stacks\/(gcp|azure|counterparty)[^/]*|bin\/counterparty|test\/|bench\/)/;
+    const allowed = /^(lib\/(gcp|azure|terraform)\/|stacks\/(gcp|azure|counterparty)[^/]*|bin\/counterparty|test\/|bench\/)/;
     const offenders = files.filter((f) => !allowed.test(f)).flatMap((f) => importsOf(f).filter((m) => m === 'cdktf' || m.startsWith('@cdktf/')).map((m) => `${f}: ${m}`));
     expect(offenders).toEqual([]);
   });
