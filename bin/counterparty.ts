@@ -3,15 +3,31 @@
  * The cdktf app: the counterparty stacks of the reference contact-centre plan.
  * `cdktf synth` (or `npm run synth`) writes cdktf.out/stacks/<stack>/cdk.tf.json.
  * Needs no cloud credentials to synthesize.
+ *
+ * COUNTERPARTY_STACKS=gcp or =azure synthesizes only that stack (used by the
+ * benchmarks to measure each stack alone); the default is every counterparty
+ * the plan names.
  */
 import { App } from 'cdktf';
 import { resolvePlan } from '../lib/core';
 import { referencePlan } from '../stacks/reference-plan';
-import { AzureCounterpartyStack } from '../stacks/azure-counterparty-stack';
-import { GcpCounterpartyStack } from '../stacks/gcp-counterparty-stack';
+
+const only = (process.env.COUNTERPARTY_STACKS ?? 'gcp,azure').split(',').map((s) => s.trim());
+const unknown = only.filter((s) => s !== 'gcp' && s !== 'azure');
+if (unknown.length > 0) {
+  console.error(`COUNTERPARTY_STACKS=${JSON.stringify(process.env.COUNTERPARTY_STACKS)} names ${unknown.join(', ')}; use gcp, azure or gcp,azure.`);
+  process.exit(2);
+}
 
 const app = new App();
 const plan = resolvePlan(referencePlan);
-if (plan.counterparties.gcp) new GcpCounterpartyStack(app, 'counterparty-gcp', { plan: referencePlan });
-if (plan.counterparties.azure) new AzureCounterpartyStack(app, 'counterparty-azure', { plan: referencePlan });
+// Each stack module is loaded only when it is synthesized, so one stack's provider bindings never cost the other's time.
+if (plan.counterparties.gcp && only.includes('gcp')) {
+  const { GcpCounterpartyStack } = require('../stacks/gcp-counterparty-stack') as typeof import('../stacks/gcp-counterparty-stack');
+  new GcpCounterpartyStack(app, 'counterparty-gcp', { plan: referencePlan });
+}
+if (plan.counterparties.azure && only.includes('azure')) {
+  const { AzureCounterpartyStack } = require('../stacks/azure-counterparty-stack') as typeof import('../stacks/azure-counterparty-stack');
+  new AzureCounterpartyStack(app, 'counterparty-azure', { plan: referencePlan });
+}
 app.synth();

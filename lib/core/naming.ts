@@ -281,3 +281,27 @@ export function imageTag(image: string): string {
 export function ecrImageUri(plan: PlanLike, image: string): string {
   return `${plan.primary.account}.dkr.ecr.${plan.primary.region}.amazonaws.com/${image}`;
 }
+
+// ------------------------------------------------ Azure names (one engine)
+
+/**
+ * Names of Azure resources that no other engine refers to, derived in one
+ * place so they stay stable: `<abbreviation>-<system>[-<role>]`, with the
+ * Azure Cloud Adoption Framework abbreviations (`id`, `psql`, `cae`, `caj`,
+ * `ca`, `log`, `ag`, `vnet`, `snet`, `alert`...). Appended for the Azure counterparty.
+ */
+export function azureResourceName(plan: Pick<ProtectionPlan, 'system'>, abbreviation: string, role?: string): string {
+  return role ? `${abbreviation}-${plan.system}-${role}` : `${abbreviation}-${plan.system}`;
+}
+
+// ------------------------------------------------- GCP-internal resource names
+
+/**
+ * Name of a GCP counterparty resource that no other engine reads (Pub/Sub topic,
+ * transfer job description, Cloud Run job and service, Cloud SQL instance,
+ * secrets, log metric): `<system>-<role>`, e.g. `acme-cc-verify`. Kept here so
+ * that renames stay deliberate (several of these resources are stateful).
+ */
+export function gcpResourceName(plan: Pick<ProtectionPlan, 'system'>, role: string): string {
+  return `${plan.system}-${role}`;
+}

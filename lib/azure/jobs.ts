@@ -1,0 +1,221 @@
+/**
+ * The two scheduled Container Apps Jobs of the counterparty, both running the
+ * project's jobs image (see docs/ARCHITECTURE.md, "The jobs image and CLI"):
+ *
+ * - `copy`: keyless nightly copy of the export bucket into the immutable
+ *   account. Its user-assigned identity gets an Entra token for the plan's
+ *   audience and assumes the AWS reader role by web identity. No AWS keys.
+ * - `verify-and-restore`: checks the night's manifest against what arrived and
+ *   restores it into the standby database.
+ */
+import { Construct } from 'constructs';
+import type { ITerraformDependable } from 'cdktf';
+import { ContainerAppJob, type ContainerAppJobTemplateContainerEnv } from '@cdktf/provider-azurerm/lib/container-app-job';
+import { CronSyntaxError, parseCron } from '../core';
+import { CONSUMPTION_PROFILE } from './environment';
+import { invalidProp } from './util';
+
+const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+const STORE_RE = /^azblob:\/\/[a-z0-9]{3,24}\/[a-z0-9-]{3,63}$|^azblob:\/\/\$\{.+\}\/[a-z0-9-]{3,63}$/;
+
+/** The identity a job runs as. */
+export interface JobIdentity {
+  /** Resource ID of the user-assigned identity. */
+  readonly id: string;
+  /** Its client ID (set as `AZURE_CLIENT_ID`, so the job's credential chain picks it). */
+  readonly clientId: string;
+}
+
+/** Settings every counterparty job shares. */
+export interface CounterpartyJobProps {
+  /** Job name (2-32 lowercase letters, digits and hyphens). */
+  readonly name: string;
+  readonly resourceGroupName: string;
+  readonly location: string;
+  /** Container Apps environment ID. */
+  readonly environmentId: string;
+  /** The identity the job runs as (and pulls its image with). */
+  readonly identity: JobIdentity;
+  /** Login server of the registry the image is pulled from (this side's ACR, never ECR). */
+  readonly registryServer: string;
+  /** Full image reference in that registry, e.g. `<acr>.azurecr.io/counterparty-jobs:0.1.0`. */
+  readonly image: string;
+  /** 5-field cron, UTC (Container Apps schedules are UTC). */
+  readonly cronExpression: string;
+  /** `CP_STORE`: `azblob://<account>/<container>`. */
+  readonly store: string;
+  /**
+   * vCPUs (Consumption profile: 0.25-4, memory is 2 GiB per vCPU).
+   * @default 1
+   */
+  readonly cpu?: number;
+  /**
+   * Seconds a run may take before it is stopped.
+   * @default 14400 (4 hours)
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Retries of a failed run.
+   * @default 1
+   */
+  readonly retryLimit?: number;
+  /**
+   * What must exist before the job (its role assignments, so the first run can pull and read).
+   * @default []
+   */
+  readonly dependsOn?: ITerraformDependable[];
+  /**
+   * Tags.
+   * @default {}
+   */
+  readonly tags?: Record<string, string>;
+}
+
+function validateCommon(scope: Construct, props: CounterpartyJobProps): { cpu: number; timeout: number } {
+  if (!/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/.test(props.name) || props.name.includes('--')) {
+    invalidProp(scope, 'name', props.name, 'is not a Container Apps job name.', 'use 2-32 lowercase letters, digits and single hyphens, starting with a letter.');
+  }
+  try {
+    const cron = parseCron(props.cronExpression);
+    if (cron.minute.values.length !== 1 || cron.hour.values.length !== 1) {
+      invalidProp(scope, 'cronExpression', props.cronExpression, 'fires more than once a day.', 'give one minute and one hour, e.g. "0 5 * * *" (derive it with counterpartySchedule(plan)).');
+    }
+  } catch (e) {
+    if (e instanceof CronSyntaxError) invalidProp(scope, 'cronExpression', props.cronExpression, e.message, 'give a 5-field cron, e.g. "0 5 * * *".');
+    throw e;
+  }
+  if (!STORE_RE.test(props.store)) invalidProp(scope, 'store', props.store, 'is not an azblob:// store URL.', 'give azblob://<account>/<container>, e.g. from ImmutableStorageAccount.storeUrl().');
+  const cpu = props.cpu ?? 1;
+  if (![0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4].includes(cpu)) invalidProp(scope, 'cpu', cpu, 'is not a Consumption-profile vCPU size.', 'use 0.25 to 2 in steps of 0.25, or 2.5 to 4 in steps of 0.5.');
+  const timeout = props.timeoutSeconds ?? 14400;
+  if (!Number.isInteger(timeout) || timeout < 60 || timeout > 86400) invalidProp(scope, 'timeoutSeconds', timeout, 'is outside 60-86400.', 'give the longest run you expect, in whole seconds, at most a day.');
+  return { cpu, timeout };
+}
+
+function makeJob(scope: Construct, props: CounterpartyJobProps, command: string, env: ContainerAppJobTemplateContainerEnv[], secrets: { name: string; keyVaultSecretId: string }[] = []): ContainerAppJob {
+  const { cpu, timeout } = validateCommon(scope, props);
+  return new ContainerAppJob(scope, 'Job', {
+    name: props.name,
+    resourceGroupName: props.resourceGroupName,
+    location: props.location,
+    containerAppEnvironmentId: props.environmentId,
+    workloadProfileName: CONSUMPTION_PROFILE,
+    replicaTimeoutInSeconds: timeout,
+    replicaRetryLimit: props.retryLimit ?? 1,
+    scheduleTriggerConfig: { cronExpression: props.cronExpression, parallelism: 1, replicaCompletionCount: 1 },
+    identity: { type: 'UserAssigned', identityIds: [props.identity.id] },
+    registry: [{ server: props.registryServer, identity: props.identity.id }],
+    secret: secrets.length > 0 ? secrets.map((s) => ({ name: s.name, keyVaultSecretId: s.keyVaultSecretId, identity: props.identity.id })) : undefined,
+    template: {
+      container: [{
+        name: command,
+        image: props.image,
+        args: [command],
+        cpu,
+        memory: `${cpu * 2}Gi`,
+        env: [{ name: 'AZURE_CLIENT_ID', value: props.identity.clientId }, ...env],
+      }],
+    },
+    tags: props.tags,
+    dependsOn: props.dependsOn,
+  });
+}
+
+export interface NightlyCopyJobProps extends CounterpartyJobProps {
+  /** `CP_SOURCE_BUCKET`: the primary's export bucket (`naming.exportBucketName(plan)`). */
+  readonly sourceBucket: string;
+  /** `AWS_REGION`: the primary's region. */
+  readonly sourceRegion: string;
+  /** `AWS_ROLE_ARN`: the AWS reader role the identity assumes by web identity (`naming.azureReaderRoleArn(plan)`). */
+  readonly roleArn: string;
+  /** `CP_AZURE_TOKEN_AUDIENCE`: the audience of the Entra token (the AWS role requires it as `aud`). */
+  readonly tokenAudience: string;
+  /**
+   * Images to mirror from the primary's ECR into this side's registry after the copy
+   * (`CP_MIRROR_IMAGES`, comma-separated ECR URIs; `CP_MIRROR_REGISTRY` = `registryServer`).
+   * The same keyless AWS role reads them; the identity needs `AcrPush` on the registry.
+   * @default [] (no mirror)
+   */
+  readonly mirrorImages?: readonly string[];
+}
+
+/** The nightly keyless copy (`copy` command): Entra token → AWS web identity → incremental copy into `CP_STORE`. */
+export class NightlyCopyJob extends Construct {
+  public readonly job: ContainerAppJob;
+  /** The job's environment, as synthesized (for tests and docs). */
+  public readonly environment: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: NightlyCopyJobProps) {
+    super(scope, id);
+    if (!ROLE_ARN_RE.test(props.roleArn)) invalidProp(this, 'roleArn', props.roleArn, 'is not an IAM role ARN.', 'give naming.azureReaderRoleArn(plan).');
+    if (!props.tokenAudience) invalidProp(this, 'tokenAudience', props.tokenAudience, 'is empty.', 'give the plan\'s counterparties.azure.tokenAudience (default api://AzureADTokenExchange).');
+    if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(props.sourceRegion)) invalidProp(this, 'sourceRegion', props.sourceRegion, 'is not an AWS region.', 'give the primary\'s region, e.g. "eu-central-1".');
+    const env: Record<string, string> = {
+      CP_SOURCE_BUCKET: props.sourceBucket,
+      AWS_REGION: props.sourceRegion,
+      AWS_ROLE_ARN: props.roleArn,
+      CP_AZURE_TOKEN_AUDIENCE: props.tokenAudience,
+      CP_STORE: props.store,
+    };
+    const mirror = props.mirrorImages ?? [];
+    if (mirror.length > 0) {
+      env.CP_MIRROR_IMAGES = mirror.join(',');
+      env.CP_MIRROR_REGISTRY = props.registryServer;
+    }
+    this.environment = env;
+    this.job = makeJob(this, props, 'copy', Object.entries(env).map(([name, value]) => ({ name, value })));
+  }
+}
+
+/** Where the verifier's restore goes. */
+export interface StandbyDatabaseConnection {
+  /** `PGHOST`. */
+  readonly host: string;
+  /**
+   * `PGPORT`.
+   * @default 5432
+   */
+  readonly port?: number;
+  /** `PGDATABASE`. */
+  readonly databaseName: string;
+  /** `PGUSER`. */
+  readonly user: string;
+  /** Versionless Key Vault secret ID of the password (read by the job's identity; never in the template). */
+  readonly passwordSecretId: string;
+}
+
+export interface VerifyRestoreJobProps extends CounterpartyJobProps {
+  /** The standby database the night is restored into. */
+  readonly database: StandbyDatabaseConnection;
+  /**
+   * `CP_NIGHT`: the night to verify.
+   * @default 'latest'
+   */
+  readonly night?: string;
+}
+
+/** The `verify-and-restore` job: verifies the night against its manifest, then restores it into the standby. */
+export class VerifyRestoreJob extends Construct {
+  public readonly job: ContainerAppJob;
+  /** The job's plain environment (the password is a Key Vault reference, not listed). */
+  public readonly environment: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: VerifyRestoreJobProps) {
+    super(scope, id);
+    const port = props.database.port ?? 5432;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) invalidProp(this, 'database.port', port, 'is not a TCP port.', 'give 5432 or the server\'s port.');
+    const env: Record<string, string> = {
+      CP_STORE: props.store,
+      CP_NIGHT: props.night ?? 'latest',
+      PGHOST: props.database.host,
+      PGPORT: String(port),
+      PGDATABASE: props.database.databaseName,
+      PGUSER: props.database.user,
+      PGSSLMODE: 'require',
+    };
+    this.environment = env;
+    this.job = makeJob(this, props, 'verify-and-restore',
+      [...Object.entries(env).map(([name, value]) => ({ name, value })), { name: 'PGPASSWORD', secretName: 'pg-password' }],
+      [{ name: 'pg-password', keyVaultSecretId: props.database.passwordSecretId }]);
+  }
+}
