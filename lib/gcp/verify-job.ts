@@ -1,0 +1,210 @@
+/**
+ * The nightly verify-and-restore: a Cloud Run v2 Job running the project's jobs
+ * image (`verify-and-restore`, see docs/ARCHITECTURE.md) from this project's
+ * Artifact Registry, as a dedicated least-privilege service account, started
+ * by Cloud Scheduler at `counterpartySchedule(plan).verifyCronUtc`.
+ *
+ * Why Cloud Scheduler and not the transfer's Pub/Sub notification: a Pub/Sub
+ * push subscription authenticates with an OIDC ID token, but the Cloud Run
+ * Admin API (`jobs.run`) accepts only OAuth access tokens; Eventarc cannot
+ * target a Cloud Run *job* without an intermediate Workflow. Cloud Scheduler
+ * calls `jobs:run` with an OAuth token directly, on a time derived from the
+ * same plan, and a late or failed transfer is caught anyway: the verifier then
+ * fails (or finds no new night) and the freshness alert fires.
+ *
+ * Where verification records go: `verifications/<night>.json` in the vault
+ * itself (the jobs CLI reads them from `CP_STORE` for `latest-verified`). The
+ * verifier may only CREATE objects, only under `verifications/` (IAM condition),
+ * and the bucket's retention policy makes those records immutable too: it can't
+ * overwrite or delete anything, including its own records.
+ */
+import { Construct } from 'constructs';
+import { CloudRunV2Job, type CloudRunV2JobTemplateTemplateContainersEnv } from '@cdktf/provider-google/lib/cloud-run-v2-job';
+import { CloudRunV2JobIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-job-iam-member';
+import { CloudSchedulerJob } from '@cdktf/provider-google/lib/cloud-scheduler-job';
+import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
+import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
+import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
+import * as naming from '../core/naming';
+import { parseCron } from '../core/cron';
+import { invalid } from './common';
+
+/** The jobs CLI command this job runs. */
+export const VERIFY_COMMAND = 'verify-and-restore';
+
+/** How the job reaches the standby database it restores into. */
+export interface RestoreTarget {
+  /** The Cloud SQL instance name (for the `cloudsql.client` IAM condition). */
+  readonly instanceName: string;
+  /** The instance connection name `<project>:<region>:<instance>` (Cloud SQL socket). */
+  readonly connectionName: string;
+  /** The database to restore into. */
+  readonly databaseName: string;
+  /** The database user. */
+  readonly user: string;
+  /** The Secret Manager secret (ID `projects/<p>/secrets/<s>`) holding the user's password. */
+  readonly passwordSecretId: string;
+  /**
+   * Connect over TCP to this private IP through Direct VPC egress instead of the Cloud SQL socket.
+   * @default - the Cloud SQL socket (`/cloudsql/<connection name>`)
+   */
+  readonly privateIp?: string;
+  /**
+   * The VPC network for Direct VPC egress; required with `privateIp`.
+   * @default - none
+   */
+  readonly network?: string;
+}
+
+export interface VerifyRestoreJobProps {
+  /** The GCP project ID. */
+  readonly projectId: string;
+  /** The region of the job and its schedule. */
+  readonly region: string;
+  /** The Cloud Run job name. */
+  readonly jobName: string;
+  /** The full image URI in this project's Artifact Registry (never a registry outside GCP). */
+  readonly image: string;
+  /** The vault bucket the job verifies (`CP_STORE=gs://<bucket>`). */
+  readonly vaultBucketName: string;
+  /** The dedicated service account's ID (use `naming.gcpServiceAccountId(plan, 'verify')`). */
+  readonly serviceAccountId: string;
+  /** When to run, as a UTC 5-field cron (use `counterpartySchedule(plan).verifyCronUtc`). */
+  readonly scheduleCronUtc: string;
+  /**
+   * The standby database to restore into.
+   * @default - verify only: no database settings and no Cloud SQL grants (the command's restore step then fails loudly)
+   */
+  readonly restore?: RestoreTarget;
+  /**
+   * Pause the nightly trigger. The composed counterparty pauses it while `mode` is `active`, so that a
+   * nightly restore never overwrites the live database after a failover.
+   * @default false
+   */
+  readonly paused?: boolean;
+  /**
+   * Task timeout, in seconds.
+   * @default 10800 (3 hours)
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Labels of the job.
+   * @default {}
+   */
+  readonly labels?: Record<string, string>;
+}
+
+/** Cloud Run v2 Job `verify-and-restore` + Cloud Scheduler trigger + least-privilege service account. */
+export class VerifyRestoreJob extends Construct {
+  public readonly serviceAccount: ServiceAccount;
+  public readonly job: CloudRunV2Job;
+  public readonly trigger: CloudSchedulerJob;
+
+  constructor(scope: Construct, id: string, props: VerifyRestoreJobProps) {
+    super(scope, id);
+    const saViolation = naming.nameRuleViolation(props.serviceAccountId, naming.NAME_RULES.gcpServiceAccountId);
+    if (saViolation) invalid(this, 'serviceAccountId', props.serviceAccountId, `is invalid: ${saViolation}.`, 'use naming.gcpServiceAccountId(plan, "verify") with a shorter system name.');
+    if (!/^[a-z0-9-]+-docker\.pkg\.dev\//.test(props.image)) {
+      invalid(this, 'image', props.image, 'is not an Artifact Registry image; a failover must never pull from outside this project.', 'give <region>-docker.pkg.dev/<project>/<repository>/<image>:<tag> (ImageRegistry.imageUri).');
+    }
+    try {
+      const c = parseCron(props.scheduleCronUtc);
+      if (c.minute.values.length !== 1 || c.hour.values.length !== 1) throw new Error('must fire once a day');
+    } catch (e) {
+      invalid(this, 'scheduleCronUtc', props.scheduleCronUtc, `is not a daily 5-field cron (${(e as Error).message}).`, 'use counterpartySchedule(plan).verifyCronUtc.');
+    }
+    const timeout = props.timeoutSeconds ?? 10_800;
+    if (!Number.isInteger(timeout) || timeout < 60 || timeout > 86_400) invalid(this, 'timeoutSeconds', timeout, 'is not from 60 to 86400 seconds.', 'give e.g. 10800.');
+    const r = props.restore;
+    if (r?.privateIp && !r.network) invalid(this, 'restore.network', r.network, 'is required with restore.privateIp.', 'give the VPC network the database\'s private IP is on.');
+
+    this.serviceAccount = new ServiceAccount(this, 'ServiceAccount', {
+      project: props.projectId,
+      accountId: props.serviceAccountId,
+      displayName: `Counterparty verifier (${props.jobName})`,
+      description: 'Reads the vault, writes verification records under verifications/ only, restores into the standby database.',
+    });
+    const member = this.serviceAccount.member;
+    new StorageBucketIamMember(this, 'ReadsVault', { bucket: props.vaultBucketName, role: 'roles/storage.objectViewer', member });
+    new StorageBucketIamMember(this, 'WritesRecords', {
+      bucket: props.vaultBucketName,
+      role: 'roles/storage.objectCreator',
+      member,
+      condition: {
+        title: 'verification-records-only',
+        description: 'Create (never overwrite or delete) objects under verifications/ only.',
+        expression: `resource.name.startsWith("projects/_/buckets/${props.vaultBucketName}/objects/${naming.VERIFICATIONS_PREFIX}")`,
+      },
+    });
+
+    const env: CloudRunV2JobTemplateTemplateContainersEnv[] = [{ name: 'CP_STORE', value: `gs://${props.vaultBucketName}` }];
+    if (r) {
+      new ProjectIamMember(this, 'ConnectsToStandbyDb', {
+        project: props.projectId,
+        role: 'roles/cloudsql.client',
+        member,
+        condition: {
+          title: 'standby-instance-only',
+          description: 'Connect to the standby Cloud SQL instance only.',
+          expression: `resource.name == "projects/${props.projectId}/instances/${r.instanceName}"`,
+        },
+      });
+      new SecretManagerSecretIamMember(this, 'ReadsDbPassword', { secretId: r.passwordSecretId, role: 'roles/secretmanager.secretAccessor', member });
+      env.push(
+        { name: 'PGHOST', value: r.privateIp ?? `/cloudsql/${r.connectionName}` },
+        { name: 'PGPORT', value: '5432' },
+        { name: 'PGDATABASE', value: r.databaseName },
+        { name: 'PGUSER', value: r.user },
+        { name: 'PGPASSWORD', valueSource: { secretKeyRef: { secret: r.passwordSecretId, version: 'latest' } } },
+      );
+    }
+    const useSocket = r !== undefined && r.privateIp === undefined;
+
+    this.job = new CloudRunV2Job(this, 'Job', {
+      project: props.projectId,
+      location: props.region,
+      name: props.jobName,
+      labels: props.labels,
+      template: {
+        taskCount: 1,
+        parallelism: 1,
+        template: {
+          serviceAccount: this.serviceAccount.email,
+          maxRetries: 1,
+          timeout: `${timeout}s`,
+          containers: [{
+            image: props.image,
+            args: [VERIFY_COMMAND],
+            env,
+            resources: { limits: { cpu: '1', memory: '2Gi' } },
+            volumeMounts: useSocket ? [{ name: 'cloudsql', mountPath: '/cloudsql' }] : undefined,
+          }],
+          volumes: useSocket ? [{ name: 'cloudsql', cloudSqlInstance: { instances: [r.connectionName] } }] : undefined,
+          vpcAccess: r?.privateIp ? { networkInterfaces: [{ network: r.network }], egress: 'PRIVATE_RANGES_ONLY' } : undefined,
+        },
+      },
+    });
+
+    const invoke = new CloudRunV2JobIamMember(this, 'SchedulerRunsJob', {
+      project: props.projectId, location: props.region, name: this.job.name, role: 'roles/run.invoker', member,
+    });
+    this.trigger = new CloudSchedulerJob(this, 'Schedule', {
+      project: props.projectId,
+      region: props.region,
+      name: `${props.jobName}-nightly`,
+      description: `Runs ${props.jobName} (${VERIFY_COMMAND}) after the nightly transfer.`,
+      schedule: props.scheduleCronUtc,
+      paused: props.paused ?? false,
+      timeZone: 'Etc/UTC',
+      attemptDeadline: '180s',
+      retryConfig: { retryCount: 3, minBackoffDuration: '60s', maxBackoffDuration: '600s' },
+      httpTarget: {
+        httpMethod: 'POST',
+        uri: `https://run.googleapis.com/v2/projects/${props.projectId}/locations/${props.region}/jobs/${props.jobName}:run`,
+        oauthToken: { serviceAccountEmail: this.serviceAccount.email, scope: 'https://www.googleapis.com/auth/cloud-platform' },
+      },
+      dependsOn: [invoke],
+    });
+  }
+}
