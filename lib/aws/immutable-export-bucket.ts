@@ -1,0 +1,258 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { naming } from '../core';
+import { KeyDeletionProtection, ProtectedKey } from './protected-key';
+
+/** S3 Object Lock retention mode of the export bucket. */
+export type ObjectLockMode = 'governance' | 'compliance';
+
+/** An export bucket, created here or imported. */
+export interface IImmutableExportBucket {
+  /** The bucket. */
+  readonly bucket: s3.IBucket;
+  /** The customer-managed key the bucket's objects are encrypted with. */
+  readonly encryptionKey: kms.IKey;
+  /** The bucket's name. */
+  readonly bucketName: string;
+  /**
+   * The read-only access a counterparty needs, and nothing more: list (with
+   * versions) and get (with versions, attributes and tags) on this bucket only,
+   * and `kms:Decrypt` on its key only through S3 (`kms:ViaService`).
+   */
+  grantCounterpartyRead(grantee: iam.IGrantable): void;
+  /** `s3:PutObject` (and multipart abort) under `keyPattern` (e.g. `nights/*\/crm/*`), with the key use that SSE-KMS needs. */
+  grantWriteUnder(grantee: iam.IGrantable, keyPattern: string): void;
+  /** `s3:GetObject` under `keyPattern` and `s3:ListBucket`, with decrypt through S3. */
+  grantReadUnder(grantee: iam.IGrantable, keyPattern?: string): void;
+}
+
+/** Attributes to import an existing export bucket. */
+export interface ImmutableExportBucketAttributes {
+  /** The export bucket's name. */
+  readonly bucketName: string;
+  /** ARN of the bucket's KMS key. */
+  readonly encryptionKeyArn: string;
+}
+
+abstract class ExportBucketBase extends Construct implements IImmutableExportBucket {
+  public abstract readonly bucket: s3.IBucket;
+  public abstract readonly encryptionKey: kms.IKey;
+
+  public get bucketName(): string {
+    return this.bucket.bucketName;
+  }
+
+  public grantCounterpartyRead(grantee: iam.IGrantable): void {
+    const region = Stack.of(this).region;
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketLocation'],
+      resourceArns: [this.bucket.bucketArn],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging'],
+      resourceArns: [this.bucket.arnForObjects('*')],
+    });
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } },
+    }));
+  }
+
+  public grantWriteUnder(grantee: iam.IGrantable, keyPattern: string): void {
+    const region = Stack.of(this).region;
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      resourceArns: [this.bucket.arnForObjects(keyPattern)],
+    });
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } },
+    }));
+  }
+
+  public grantReadUnder(grantee: iam.IGrantable, keyPattern = '*'): void {
+    const region = Stack.of(this).region;
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] });
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [this.bucket.arnForObjects(keyPattern)] });
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } },
+    }));
+  }
+}
+
+/** Properties of an {@link ImmutableExportBucket}. */
+export interface ImmutableExportBucketProps {
+  /**
+   * The bucket's name. Counterparties find the bucket by name, so in a
+   * Counterparty deployment use `naming.exportBucketName(plan)`.
+   * @default - a CloudFormation-generated name
+   */
+  readonly bucketName?: string;
+  /**
+   * How long every object version is locked (S3 Object Lock default retention),
+   * and after how long noncurrent versions expire. 1 to 36500 whole days.
+   */
+  readonly retention: Duration;
+  /**
+   * Object Lock mode. `compliance` cannot be undone or shortened by anyone,
+   * including the account root: pass it only from an explicit opt-in
+   * (a resolved plan's `immutability.mode`).
+   * @default 'governance'
+   */
+  readonly mode?: ObjectLockMode;
+  /**
+   * Alias of the bucket's KMS key (created here). Ignored when `encryptionKey` is given.
+   * @default - no alias
+   */
+  readonly keyAlias?: string;
+  /**
+   * The customer-managed key to encrypt with.
+   * @default - a new {@link ProtectedKey} (rotation on, RETAIN, deletion denied; STRICT in compliance mode)
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Principals still allowed to delete or disable the created key in governance mode.
+   * @default - the account root user
+   */
+  readonly breakGlassPrincipalArns?: string[];
+  /**
+   * The bucket that receives this bucket's server access logs (it cannot be
+   * this bucket: an Object Lock bucket cannot log to itself).
+   * @default - a new log bucket (SSE-S3, versioned, BPA, TLS-only, RETAIN)
+   */
+  readonly accessLogBucket?: s3.IBucket;
+  /**
+   * Name of the created access log bucket. Ignored when `accessLogBucket` is given.
+   * @default - a CloudFormation-generated name
+   */
+  readonly accessLogBucketName?: string;
+  /**
+   * Days server access logs are kept in the created log bucket.
+   * @default - the longer of `retention` and 365 days
+   */
+  readonly accessLogRetention?: Duration;
+  /**
+   * Key prefixes whose current versions expire after `retention`. Other
+   * prefixes (the `objects/` mirror of source buckets, overwritten only when a
+   * source object changes) keep their current versions; their noncurrent
+   * versions still expire after `retention`.
+   * @default [naming.NIGHTS_PREFIX]
+   */
+  readonly expireCurrentVersionsUnder?: string[];
+}
+
+/**
+ * The immutable, portable export bucket every counterparty reads: S3 Object
+ * Lock (governance by default) with a default retention, versioning, SSE-KMS
+ * under a protected customer key with rotation, block public access, TLS-only,
+ * a lifecycle that expires versions after the retention, server access logs
+ * to a separate bucket, and `RemovalPolicy.RETAIN` on all of it.
+ */
+export class ImmutableExportBucket extends ExportBucketBase {
+  /** Imports an export bucket (and its key) created elsewhere. */
+  public static fromExportBucketAttributes(scope: Construct, id: string, attrs: ImmutableExportBucketAttributes): IImmutableExportBucket {
+    class Imported extends ExportBucketBase {
+      public readonly bucket: s3.IBucket;
+      public readonly encryptionKey: kms.IKey;
+      constructor() {
+        super(scope, id);
+        this.encryptionKey = kms.Key.fromKeyArn(this, 'Key', attrs.encryptionKeyArn);
+        this.bucket = s3.Bucket.fromBucketAttributes(this, 'Bucket', { bucketName: attrs.bucketName, encryptionKey: this.encryptionKey });
+      }
+    }
+    return new Imported();
+  }
+
+  /** The export bucket. */
+  public readonly bucket: s3.Bucket;
+  /** Its encryption key. */
+  public readonly encryptionKey: kms.IKey;
+  /** The bucket its server access logs go to. */
+  public readonly accessLogBucket: s3.IBucket;
+  /** The Object Lock mode in force. */
+  public readonly mode: ObjectLockMode;
+  /** The Object Lock default retention in days. */
+  public readonly retentionDays: number;
+
+  constructor(scope: Construct, id: string, props: ImmutableExportBucketProps) {
+    super(scope, id);
+    // Deliver access logs through a bucket policy (not the LogDeliveryWrite ACL), whatever the app's feature flags:
+    // ACLs are disabled on both buckets (BucketOwnerEnforced).
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+    const days = props.retention.toDays({ integral: false });
+    if (!Number.isInteger(days) || days < 1 || days > 36500) {
+      throw new Error(`${this.node.path}: retention is ${days} days; S3 Object Lock default retention must be 1 to 36500 whole days. Fix: pass Duration.days(n) with n in that range (the plan's retentionDays).`);
+    }
+    const mode = props.mode ?? 'governance';
+    if (mode !== 'governance' && mode !== 'compliance') {
+      throw new Error(`${this.node.path}: mode is ${JSON.stringify(mode)}; it must be "governance" or "compliance". Fix: use "governance" unless the plan explicitly opted into compliance.`);
+    }
+    if (props.bucketName !== undefined) {
+      const why = naming.nameRuleViolation(props.bucketName, naming.NAME_RULES.s3Bucket);
+      if (why) throw new Error(`${this.node.path}: bucketName: ${why}. Fix: use naming.exportBucketName(plan), or a valid name.`);
+    }
+    this.mode = mode;
+    this.retentionDays = days;
+
+    this.encryptionKey = props.encryptionKey ?? new ProtectedKey(this, 'Key', {
+      alias: props.keyAlias,
+      description: `Encrypts the immutable export bucket${props.bucketName ? ` ${props.bucketName}` : ''}`,
+      deletionProtection: mode === 'compliance' ? KeyDeletionProtection.STRICT : KeyDeletionProtection.BREAK_GLASS,
+      breakGlassPrincipalArns: props.breakGlassPrincipalArns,
+    }).key;
+
+    const logDays = props.accessLogRetention?.toDays() ?? Math.max(days, 365);
+    this.accessLogBucket = props.accessLogBucket ?? new s3.Bucket(this, 'AccessLogs', {
+      bucketName: props.accessLogBucketName,
+      // S3 server access logs can only be delivered to SSE-S3 buckets.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{
+        id: 'expire-access-logs',
+        expiration: Duration.days(logDays),
+        noncurrentVersionExpiration: Duration.days(1),
+        abortIncompleteMultipartUploadAfter: Duration.days(7),
+      }],
+    });
+
+    const retention = mode === 'compliance' ? s3.ObjectLockRetention.compliance(Duration.days(days)) : s3.ObjectLockRetention.governance(Duration.days(days));
+    const expiring = props.expireCurrentVersionsUnder ?? [naming.NIGHTS_PREFIX];
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      bucketName: props.bucketName,
+      objectLockEnabled: true,
+      objectLockDefaultRetention: retention,
+      versioned: true,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.encryptionKey,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: `${props.bucketName ?? id}/`,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        // Every version that is no longer current goes after the retention (Object Lock has released it by then).
+        { id: 'expire-noncurrent-after-retention', noncurrentVersionExpiration: Duration.days(days), abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        // Nightly exports (and anything else outside the mirror prefixes) expire after the retention.
+        ...expiring.map((prefix, i) => ({ id: `expire-current-after-retention-${i}`, prefix, expiration: Duration.days(days) })),
+        { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
+      ],
+    });
+  }
+}

@@ -1,0 +1,411 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Duration, Fn, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { naming, type Dataset, type PostgresDataset } from '../core';
+import type { IImmutableExportBucket } from './immutable-export-bucket';
+import { nightFormat, nightWildcard } from './night-template';
+
+/** The network a Fargate export task runs in (imported by ID: synth never looks anything up). */
+export interface JobsNetwork {
+  /** The VPC ID. */
+  readonly vpcId: string;
+  /** Private subnets with a route to S3, ECR, CloudWatch Logs and Secrets Manager (NAT or VPC endpoints). */
+  readonly subnetIds: readonly string[];
+  /** Security groups of the task (for `export-postgres`: one the database accepts). */
+  readonly securityGroupIds: readonly string[];
+  /**
+   * The subnets' availability zones.
+   * @default - `Fn::GetAZs` of the region
+   */
+  readonly availabilityZones?: readonly string[];
+}
+
+/** A source construct that replaces a dataset's plan-derived ARN. */
+export type DatasetSource = s3.IBucket | dynamodb.ITable | { readonly clusterIdentifier: string } | { readonly instanceIdentifier: string };
+
+/** The jobs container image. */
+export interface JobsImage {
+  /** The ECR repository in the primary account. */
+  readonly repository: ecr.IRepository;
+  /** The tag (immutable). */
+  readonly tag: string;
+}
+
+/** Properties of a {@link NightlyExportPipeline}. */
+export interface NightlyExportPipelineProps {
+  /** Where everything is written. */
+  readonly exportBucket: IImmutableExportBucket;
+  /** What is exported (a plan's datasets). At least one. */
+  readonly datasets: readonly Dataset[];
+  /**
+   * Constructs of the same app standing in for datasets, by dataset name
+   * (the table's / bucket's ARN then comes from the construct).
+   * @default - every source is named by the ARN the plan implies
+   */
+  readonly sources?: Readonly<Record<string, DatasetSource>>;
+  /** When the night starts: an AWS cron expression such as `cron(0 2 * * ? *)`. */
+  readonly scheduleExpression: string;
+  /**
+   * IANA time zone the cron is read in.
+   * @default 'UTC'
+   */
+  readonly timeZone?: string;
+  /** The jobs image (`sync-objects`, `export-postgres`). */
+  readonly jobsImage: JobsImage;
+  /**
+   * Where `sync-objects` tasks run (and the ECS cluster's VPC).
+   * @default - the network of the first postgres dataset; an error if there is none
+   */
+  readonly jobsNetwork?: JobsNetwork;
+  /**
+   * The longest a night may take; the execution then times out (and alarms).
+   * @default Duration.hours(3)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Key that encrypts the pipeline's log groups. It must allow the CloudWatch Logs service.
+   * @default - log groups use CloudWatch Logs' default encryption
+   */
+  readonly logKey?: kms.IKey;
+  /**
+   * How long the pipeline's logs are kept.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Whether the schedule is enabled.
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+function handlerEntry(name: string): string {
+  const ts = path.join(__dirname, '..', 'runtime', 'handlers', `${name}.ts`);
+  return fs.existsSync(ts) ? ts : path.join(__dirname, '..', 'runtime', 'handlers', `${name}.js`);
+}
+
+/**
+ * The nightly portable export: one Step Functions state machine, started by an
+ * EventBridge Scheduler schedule with the night ID (the UTC date of the
+ * scheduled time), exporting every dataset under the night's prefix:
+ * DynamoDB `ExportTableToPointInTime` (SDK integration, polled until done),
+ * S3 buckets with the jobs image's `sync-objects` (ECS Fargate), PostgreSQL
+ * with `export-postgres` (`pg_dump -Fc`, ECS Fargate, in the database's
+ * network), Amazon Connect configuration with a Lambda, then the night's
+ * manifest with a second Lambda.
+ */
+export class NightlyExportPipeline extends Construct {
+  /** The state machine. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** The schedule that starts it. */
+  public readonly schedule: scheduler.Schedule;
+  /** The ECS cluster the export tasks run on (when an s3Bucket or postgres dataset exists). */
+  public readonly cluster?: ecs.Cluster;
+  /** The manifest function. */
+  public readonly buildManifestFunction: nodejs.NodejsFunction;
+
+  private readonly props: NightlyExportPipelineProps;
+  private readonly logRetention: logs.RetentionDays;
+  private syncTask?: ecs.FargateTaskDefinition;
+  private connectFn?: nodejs.NodejsFunction;
+  private pgTask?: ecs.FargateTaskDefinition;
+
+  constructor(scope: Construct, id: string, props: NightlyExportPipelineProps) {
+    super(scope, id);
+    this.props = props;
+    this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    if (props.datasets.length === 0) {
+      throw new Error(`${this.node.path}: datasets is empty. Fix: pass the plan's datasets (at least one).`);
+    }
+    if (!/^cron\(.+\)$/.test(props.scheduleExpression)) {
+      throw new Error(`${this.node.path}: scheduleExpression is ${JSON.stringify(props.scheduleExpression)}; it must be an AWS cron expression. Fix: pass awsScheduleExpression(plan), e.g. "cron(0 2 * * ? *)".`);
+    }
+    const timeoutHours = props.timeout?.toHours({ integral: false }) ?? 3;
+    if (timeoutHours <= 0 || timeoutHours > 24) {
+      throw new Error(`${this.node.path}: timeout is ${timeoutHours} hours; a night must end within 24 hours. Fix: pass the plan's schedule.exportWindowHours (1-12).`);
+    }
+    const firstPg = props.datasets.find((d): d is PostgresDataset => d.kind === 'postgres');
+    const network = props.jobsNetwork ?? firstPg?.network;
+    const needsEcs = props.datasets.some((d) => d.kind === 's3Bucket' || d.kind === 'postgres');
+
+    const vpc = network
+      ? ec2.Vpc.fromVpcAttributes(this, 'JobsVpc', { vpcId: network.vpcId, availabilityZones: network.availabilityZones ? [...network.availabilityZones] : Fn.getAzs() })
+      : undefined;
+    if (needsEcs && !vpc) {
+      throw new Error(`${this.node.path}: jobsNetwork is not set and no postgres dataset gives a network, but s3Bucket datasets need a Fargate task. Fix: pass jobsNetwork: { vpcId, subnetIds, securityGroupIds } (private subnets with a route to S3 and ECR).`);
+    }
+    if (needsEcs) this.cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+
+    const branches: sfn.IChainable[] = props.datasets.map((ds) => {
+      switch (ds.kind) {
+        case 'dynamoDbTable': return this.dynamoDbBranch(ds.name, this.tableArn(ds.name, ds.tableName));
+        case 's3Bucket': return this.syncObjectsTask(ds.name, this.sourceBucket(ds.name, ds.bucketName), ds.prefix, network!);
+        case 'postgres': return this.exportPostgresTask(ds);
+        case 'connectInstance': return this.connectTask(ds.name, ds.instanceId);
+      }
+    });
+
+    // The night: given by hand ({"night": "YYYY-MM-DD"}), or the UTC date of the scheduled time.
+    const nightFromSchedule = new sfn.Pass(this, 'Night from scheduled time', {
+      parameters: {
+        'night.$': "States.ArrayGetItem(States.StringSplit($.scheduledTime, 'T'), 0)",
+        'scheduledTime.$': '$.scheduledTime',
+      },
+    });
+    const nightGiven = new sfn.Pass(this, 'Night given', { parameters: { 'night.$': '$.night' } });
+    const exports = new sfn.Parallel(this, 'Export datasets', { resultPath: sfn.JsonPath.DISCARD });
+    for (const b of branches) exports.branch(b);
+
+    this.buildManifestFunction = this.newFunction('BuildManifest', 'build-manifest', Duration.minutes(15), 1024);
+    props.exportBucket.grantReadUnder(this.buildManifestFunction);
+    props.exportBucket.grantWriteUnder(this.buildManifestFunction, nightWildcard(naming.manifestKey));
+    const manifest = new tasks.LambdaInvoke(this, 'Write manifest', {
+      lambdaFunction: this.buildManifestFunction,
+      payload: sfn.TaskInput.fromObject({
+        bucket: props.exportBucket.bucketName,
+        'night.$': '$.night',
+        datasets: props.datasets.map((d) => ({ name: d.name, kind: d.kind })),
+      }),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+    });
+
+    const definition = new sfn.Choice(this, 'Night given?')
+      .when(sfn.Condition.isPresent('$.night'), nightGiven)
+      .otherwise(nightFromSchedule)
+      .afterwards()
+      .next(exports)
+      .next(manifest);
+
+    const smLogs = new logs.LogGroup(this, 'StateMachineLogs', { encryptionKey: props.logKey, retention: this.logRetention, removalPolicy: RemovalPolicy.RETAIN });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: Duration.hours(timeoutHours),
+      tracingEnabled: true,
+      logs: { destination: smLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      comment: 'Counterparty nightly portable export',
+    });
+
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: 'Starts the Counterparty nightly export',
+      schedule: scheduler.ScheduleExpression.expression(props.scheduleExpression, TimeZone.of(props.timeZone ?? 'UTC')),
+      enabled: props.enabled ?? true,
+      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+        input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(1),
+      }),
+    });
+  }
+
+  /** The Connect export function, if a connectInstance dataset exists. */
+  public get connectExportFunction(): nodejs.NodejsFunction | undefined {
+    return this.connectFn;
+  }
+
+  // ------------------------------------------------------------- sources
+
+  private source(name: string): DatasetSource | undefined {
+    return this.props.sources?.[name];
+  }
+
+  private tableArn(name: string, tableName: string): string {
+    const src = this.source(name);
+    if (src && 'tableArn' in src) return src.tableArn;
+    return Stack.of(this).formatArn({ service: 'dynamodb', resource: 'table', resourceName: tableName });
+  }
+
+  private sourceBucket(name: string, bucketName: string): s3.IBucket {
+    const src = this.source(name);
+    if (src && 'bucketArn' in src) return src;
+    return s3.Bucket.fromBucketName(this, `Source-${name}`, bucketName);
+  }
+
+  // ------------------------------------------------------------- branches
+
+  private dynamoDbBranch(name: string, tableArn: string): sfn.IChainable {
+    const bucket = this.props.exportBucket;
+    const stack = Stack.of(this);
+    const start = new tasks.CallAwsService(this, `Export ${name}`, {
+      service: 'dynamodb',
+      action: 'exportTableToPointInTime',
+      parameters: {
+        TableArn: tableArn,
+        S3Bucket: bucket.bucketName,
+        S3BucketOwner: stack.account,
+        // DynamoDB appends "/AWSDynamoDB/<export id>/..." itself: give the night's dataset prefix without its trailing slash.
+        S3Prefix: nightFormat((night) => naming.datasetNightPrefix(night, name).replace(/\/$/, '')),
+        ExportFormat: 'DYNAMODB_JSON',
+        S3SseAlgorithm: 'KMS',
+        S3SseKmsKeyId: bucket.encryptionKey.keyArn,
+        ClientToken: nightFormat((night) => `${night}-${name}`),
+      },
+      iamResources: [tableArn],
+      iamAction: 'dynamodb:ExportTableToPointInTime',
+      additionalIamStatements: [
+        new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [bucket.bucket.arnForObjects(nightWildcard((n) => `${naming.datasetNightPrefix(n, name)}*`))] }),
+        new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [bucket.encryptionKey.keyArn] }),
+      ],
+      resultSelector: { 'exportArn.$': '$.ExportDescription.ExportArn' },
+      resultPath: '$.export',
+    });
+    const wait = new sfn.Wait(this, `Wait for ${name}`, { time: sfn.WaitTime.duration(Duration.minutes(2)) });
+    const describe = new tasks.CallAwsService(this, `Check ${name}`, {
+      service: 'dynamodb',
+      action: 'describeExport',
+      parameters: { 'ExportArn.$': '$.export.exportArn' },
+      iamResources: [`${tableArn}/export/*`],
+      iamAction: 'dynamodb:DescribeExport',
+      resultSelector: { 'exportArn.$': '$.ExportDescription.ExportArn', 'status.$': '$.ExportDescription.ExportStatus' },
+      resultPath: '$.export',
+    });
+    describe.addRetry({ errors: ['DynamoDb.LimitExceededException', 'DynamoDb.InternalServerErrorException'], interval: Duration.seconds(10), maxAttempts: 5, backoffRate: 2 });
+    const done = new sfn.Succeed(this, `${name} exported`);
+    const failed = new sfn.Fail(this, `${name} export failed`, { error: 'DynamoDbExportFailed', cause: `ExportTableToPointInTime of ${name} ended FAILED` });
+    return start.next(wait).next(describe).next(new sfn.Choice(this, `${name} done?`)
+      .when(sfn.Condition.stringEquals('$.export.status', 'COMPLETED'), done)
+      .when(sfn.Condition.stringEquals('$.export.status', 'FAILED'), failed)
+      .otherwise(wait));
+  }
+
+  private jobsTaskDefinition(id: string, cpu: number, memoryLimitMiB: number): ecs.FargateTaskDefinition {
+    const td = new ecs.FargateTaskDefinition(this, id, { cpu, memoryLimitMiB, runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX } });
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { encryptionKey: this.props.logKey, retention: this.logRetention, removalPolicy: RemovalPolicy.RETAIN });
+    td.addVolume({ name: 'tmp' });
+    const container = td.addContainer('jobs', {
+      image: ecs.ContainerImage.fromEcrRepository(this.props.jobsImage.repository, this.props.jobsImage.tag),
+      logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: id }),
+      readonlyRootFilesystem: true,
+      environment: { CP_EXPORT_BUCKET: this.props.exportBucket.bucketName, AWS_REGION: Stack.of(this).region },
+    });
+    container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+    return td;
+  }
+
+  private runTask(id: string, td: ecs.FargateTaskDefinition, network: JobsNetwork, command: string, environment: Record<string, string>): tasks.EcsRunTask {
+    const subnets = network.subnetIds.map((s, i) => {
+      const subnet = ec2.Subnet.fromSubnetId(this, `${id}Subnet${i}`, s);
+      Validations.of(subnet).acknowledge({ id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId', reason: 'The subnet is only passed to ecs:RunTask; its route table is never read.' });
+      return subnet;
+    });
+    const securityGroups = network.securityGroupIds.map((g, i) => ec2.SecurityGroup.fromSecurityGroupId(this, `${id}Sg${i}`, g, { mutable: false }));
+    return new tasks.EcsRunTask(this, id, {
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      cluster: this.cluster!,
+      taskDefinition: td,
+      launchTarget: new tasks.EcsFargateLaunchTarget({ platformVersion: ecs.FargatePlatformVersion.LATEST }),
+      subnets: { subnets },
+      securityGroups,
+      assignPublicIp: false,
+      containerOverrides: [{
+        containerDefinition: td.defaultContainer!,
+        command: [command],
+        environment: Object.entries(environment).map(([name, value]) => ({ name, value })),
+      }],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+  }
+
+  private syncObjectsTask(name: string, source: s3.IBucket, prefix: string | undefined, network: JobsNetwork): sfn.IChainable {
+    this.syncTask ??= this.jobsTaskDefinition('SyncObjectsTask', 1024, 2048);
+    this.syncTask.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+      resources: [source.bucketArn],
+    }));
+    this.syncTask.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging'],
+      resources: [source.arnForObjects(prefix ? `${prefix}*` : '*')],
+    }));
+    // Source buckets encrypted with a customer key: decrypt through S3 only.
+    this.syncTask.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [source.encryptionKey?.keyArn ?? Stack.of(this).formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+    }));
+    this.props.exportBucket.grantReadUnder(this.syncTask.taskRole, `${naming.datasetObjectsPrefix(name)}*`);
+    this.props.exportBucket.grantWriteUnder(this.syncTask.taskRole, `${naming.datasetObjectsPrefix(name)}*`);
+    return this.runTask(`Sync ${name}`, this.syncTask, network, 'sync-objects', {
+      CP_DATASET: name,
+      CP_SOURCE_BUCKET: source.bucketName,
+      ...(prefix ? { CP_SOURCE_PREFIX: prefix } : {}),
+    });
+  }
+
+  private exportPostgresTask(ds: PostgresDataset): sfn.IChainable {
+    this.pgTask ??= this.jobsTaskDefinition('ExportPostgresTask', 1024, 4096);
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(this, `Secret-${ds.name}`, ds.credentialsSecretArn);
+    secret.grantRead(this.pgTask.taskRole);
+    this.props.exportBucket.grantWriteUnder(this.pgTask.taskRole, nightWildcard((n) => naming.postgresDumpKey(n, ds.name)));
+    const task = this.runTask(`Dump ${ds.name}`, this.pgTask, ds.network, 'export-postgres', {
+      CP_DATASET: ds.name,
+      PGHOST: ds.endpoint,
+      PGPORT: String(ds.port ?? 5432),
+      PGDATABASE: ds.databaseName,
+      CP_PG_SECRET_ARN: ds.credentialsSecretArn,
+      CP_NIGHT: sfn.JsonPath.stringAt('$.night'),
+    });
+    return task;
+  }
+
+  private connectTask(name: string, instanceId: string): sfn.IChainable {
+    const stack = Stack.of(this);
+    this.connectFn ??= this.newFunction('ConnectExport', 'connect-export', Duration.minutes(15), 512);
+    const fn = this.connectFn;
+    const instanceArn = stack.formatArn({ service: 'connect', resource: 'instance', resourceName: instanceId });
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: `ReadConnectConfiguration${name.replace(/[^A-Za-z0-9]/g, '')}`,
+      actions: ['connect:List*', 'connect:Describe*', 'connect:GetPromptFile'],
+      resources: [instanceArn, `${instanceArn}/*`],
+    }));
+    this.props.exportBucket.grantWriteUnder(fn, nightWildcard((n) => `${naming.datasetNightPrefix(n, name)}*`));
+    return new tasks.LambdaInvoke(this, `Export ${name} configuration`, {
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject({
+        instanceId,
+        bucket: this.props.exportBucket.bucketName,
+        prefix: nightFormat((n) => naming.datasetNightPrefix(n, name)),
+      }),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+  }
+
+  private newFunction(id: string, handler: string, timeout: Duration, memorySize: number): nodejs.NodejsFunction {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { encryptionKey: this.props.logKey, retention: this.logRetention, removalPolicy: RemovalPolicy.RETAIN });
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Counterparty ${handler} function`,
+    });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] }));
+    return new nodejs.NodejsFunction(this, id, {
+      entry: handlerEntry(handler),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout,
+      memorySize,
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: { NODE_OPTIONS: '--enable-source-maps' },
+      bundling: { minify: true, sourceMap: true, target: 'node24', format: nodejs.OutputFormat.CJS, bundleAwsSDK: true },
+    });
+  }
+}
