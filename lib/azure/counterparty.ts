@@ -219,6 +219,8 @@ export class AzureCounterparty extends Construct {
       identity: { id: this.verifyIdentity.id, clientId: this.verifyIdentity.clientId },
       cronExpression: schedule.verifyCronUtc,
       database: dbConnection,
+      // While serving, the nightly job keeps verifying the copies but never restores over live data.
+      restore: az.mode === 'standby',
       dependsOn: [verifyRead, verifyRecords, verifySecret, verifyPull],
     });
 

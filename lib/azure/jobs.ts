@@ -192,9 +192,19 @@ export interface VerifyRestoreJobProps extends CounterpartyJobProps {
    * @default 'latest'
    */
   readonly night?: string;
+  /**
+   * Restore the verified night into the standby database after verifying it.
+   * Set false while the counterparty is serving (plan `mode: 'active'`): a
+   * nightly restore would overwrite the now-live database, so the job only verifies.
+   * @default true
+   */
+  readonly restore?: boolean;
 }
 
-/** The `verify-and-restore` job: verifies the night against its manifest, then restores it into the standby. */
+/**
+ * The `verify-and-restore` job: verifies the night against its manifest, then restores it into the standby
+ * (`verify` only when `restore` is false, i.e. while the counterparty is serving).
+ */
 export class VerifyRestoreJob extends Construct {
   public readonly job: ContainerAppJob;
   /** The job's plain environment (the password is a Key Vault reference, not listed). */
@@ -214,7 +224,7 @@ export class VerifyRestoreJob extends Construct {
       PGSSLMODE: 'require',
     };
     this.environment = env;
-    this.job = makeJob(this, props, 'verify-and-restore',
+    this.job = makeJob(this, props, props.restore === false ? 'verify' : 'verify-and-restore',
       [...Object.entries(env).map(([name, value]) => ({ name, value })), { name: 'PGPASSWORD', secretName: 'pg-password' }],
       [{ name: 'pg-password', keyVaultSecretId: props.database.passwordSecretId }]);
   }

@@ -258,6 +258,9 @@ describe('AzureCounterparty from the reference plan', () => {
     const app = only(t, 'azurerm_container_app');
     expect(app.template.min_replicas).toBeGreaterThanOrEqual(1);
     expect(app.ingress.external_enabled).toBe(true);
+    // While serving, the nightly job verifies the copies but never restores over the live database.
+    const verify = Object.values(t.json.resource.azurerm_container_app_job).find((j) => j.name === naming.azureResourceName(plan, 'caj', 'verify'))!;
+    expect(verify.template.container[0].args).toEqual(['verify']);
     // Switching does not touch the data.
     expect(only(t, 'azurerm_storage_account')).toEqual(only(s, 'azurerm_storage_account'));
   });
