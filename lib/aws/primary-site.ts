@@ -37,7 +37,7 @@ export interface PrimarySiteProps {
   readonly backupCopyDestination?: SnapshotCopyDestination;
   /**
    * Where the `sync-objects` Fargate tasks run.
-   * @default - the network of the plan's first postgres dataset
+   * @default - the plan's `primary.jobsNetwork`, else the network of the plan's first postgres dataset
    */
   readonly jobsNetwork?: JobsNetwork;
   /**
@@ -172,7 +172,7 @@ export class PrimarySite extends Construct {
       scheduleExpression: awsScheduleExpression(plan),
       timeZone: plan.schedule.timeZone,
       jobsImage: { repository: this.jobsRepository, tag: naming.imageTag(plan.images.jobs) },
-      jobsNetwork: props.jobsNetwork,
+      jobsNetwork: props.jobsNetwork ?? this.plan.primary.jobsNetwork,
       timeout: Duration.hours(plan.schedule.exportWindowHours),
       logKey: opsKey,
       enabled: props.scheduleEnabled,

@@ -10,6 +10,7 @@ import { ContainerApp } from '@cdktf/provider-azurerm/lib/container-app';
 import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
 import { PostgresqlFlexibleServer } from '@cdktf/provider-azurerm/lib/postgresql-flexible-server';
 import { PostgresqlFlexibleServerDatabase } from '@cdktf/provider-azurerm/lib/postgresql-flexible-server-database';
+import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import type { CounterpartyMode } from '../core';
 import { RandomPassword } from '../terraform/random-password';
@@ -115,6 +116,8 @@ export class StandbyDatabase extends Construct {
   public readonly passwordSecret: KeyVaultSecret;
   public readonly administratorLogin: string;
   public readonly databases: PostgresqlFlexibleServerDatabase[] = [];
+  /** `CanNotDelete` lock on the server: Flexible Server has no deletion-protection flag, so the lock is its deletion protection. */
+  public readonly deleteLock: ManagementLock;
 
   constructor(scope: Construct, id: string, props: StandbyDatabaseProps) {
     super(scope, id);
@@ -176,8 +179,16 @@ export class StandbyDatabase extends Construct {
     });
     for (const db of props.databases ?? []) {
       if (!/^[a-zA-Z_][\w$-]{0,62}$/.test(db)) invalidProp(this, 'databases', db, 'is not a database name.', 'use letters, digits and underscores, starting with a letter.');
-      this.databases.push(new PostgresqlFlexibleServerDatabase(this, `Database-${db}`, { name: db, serverId: this.server.id, charset: 'UTF8', collation: 'en_US.utf8' }));
+      this.databases.push(new PostgresqlFlexibleServerDatabase(this, `Database-${db}`, {
+        name: db, serverId: this.server.id, charset: 'UTF8', collation: 'en_US.utf8', lifecycle: { preventDestroy: true },
+      }));
     }
+    this.deleteLock = new ManagementLock(this, 'DeleteLock', {
+      name: `${props.name}-cannot-delete`,
+      scope: this.server.id,
+      lockLevel: 'CanNotDelete',
+      notes: 'Counterparty standby database: restored copies of the primary. Remove this lock deliberately before any deletion.',
+    });
   }
 
   /** `Key Vault Secrets User` on the password secret only. */

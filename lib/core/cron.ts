@@ -6,6 +6,8 @@
  * time, and so that both engines derive their schedules from one parse.
  */
 
+import { describeValue } from './errors';
+
 export interface CronField {
   /** The field's values, sorted and de-duplicated. */
   readonly values: readonly number[];
@@ -34,8 +36,8 @@ const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', '
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 
 export class CronSyntaxError extends Error {
-  constructor(expression: string, detail: string) {
-    super(`invalid cron expression ${JSON.stringify(expression)}: ${detail}`);
+  constructor(expression: unknown, detail: string) {
+    super(`invalid cron expression ${describeValue(expression)}: ${detail}`);
     this.name = 'CronSyntaxError';
   }
 }
@@ -94,7 +96,7 @@ function parseField(text: string, index: number, expression: string): CronField 
 
 /** Parses a 5-field cron expression, throwing {@link CronSyntaxError} with the offending field. */
 export function parseCron(expression: string): ParsedCron {
-  if (typeof expression !== 'string') throw new CronSyntaxError(String(expression), 'it must be a string');
+  if (typeof expression !== 'string') throw new CronSyntaxError(expression, 'it must be a string');
   const parts = expression.trim().split(/\s+/);
   if (parts.length !== 5) {
     throw new CronSyntaxError(expression, `expected 5 fields (minute hour day-of-month month day-of-week), found ${parts.length}`);

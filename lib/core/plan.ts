@@ -55,13 +55,7 @@ export interface PostgresDataset {
   /** ARN of the Secrets Manager secret holding `username` and `password` for a read-only user. */
   readonly credentialsSecretArn: string;
   /** Where the dump task runs: the database's VPC, private subnets and a security group allowed to reach it. */
-  readonly network: {
-    readonly vpcId: string;
-    readonly subnetIds: readonly string[];
-    readonly securityGroupIds: readonly string[];
-    /** @default - the AZs are looked up by CDK; give them to stay offline-deterministic */
-    readonly availabilityZones?: readonly string[];
-  };
+  readonly network: JobsNetworkPlan;
 }
 
 /** An Amazon Connect instance whose configuration is crawled into JSON nightly. */
@@ -132,6 +126,28 @@ export interface ImmutabilityPlan {
    * @default 72
    */
   readonly vaultLockChangeableForHours?: number;
+}
+
+/** Where the primary's Fargate jobs run: private subnets with a route to S3, ECR, CloudWatch Logs and Secrets Manager. */
+export interface JobsNetworkPlan {
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+  /** @default - the AZs are looked up by CDK; give them to stay offline-deterministic */
+  readonly availabilityZones?: readonly string[];
+}
+
+/** The primary: an AWS account and region. */
+export interface PrimaryPlan {
+  /** 12-digit AWS account ID. */
+  readonly account: string;
+  readonly region: string;
+  /**
+   * Where the `sync-objects` Fargate tasks run. Required when the plan has
+   * `s3Bucket` datasets and no `postgres` dataset (whose network is used otherwise).
+   * @default - the network of the plan's first postgres dataset
+   */
+  readonly jobsNetwork?: JobsNetworkPlan;
 }
 
 /** Data-residency constraint. */
@@ -223,11 +239,7 @@ export interface ProtectionPlan {
    */
   readonly system: string;
   /** The primary: an AWS account and region. */
-  readonly primary: {
-    /** 12-digit AWS account ID. */
-    readonly account: string;
-    readonly region: string;
-  };
+  readonly primary: PrimaryPlan;
   /** What is protected. At least one. */
   readonly datasets: readonly Dataset[];
   /** @default - daily at 02:00 UTC */
@@ -264,7 +276,7 @@ export interface ProtectionPlan {
 /** A plan with every default filled in, as returned by {@link resolvePlan}. */
 export interface ResolvedPlan {
   readonly system: string;
-  readonly primary: { readonly account: string; readonly region: string };
+  readonly primary: PrimaryPlan;
   readonly datasets: readonly Dataset[];
   readonly schedule: Required<SchedulePlan>;
   readonly rpoHours: number;

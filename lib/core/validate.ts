@@ -64,7 +64,8 @@ class IssueCollector {
   unknownKeys(field: string, value: Record<string, unknown>, known: readonly string[]): void {
     for (const key of Object.keys(value)) {
       if (!known.includes(key)) {
-        this.error(`${field ? `${field}.` : ''}${key}`, value[key], 'is not a field Counterparty knows.', `remove it, or check its spelling against: ${known.join(', ')}.`);
+        const name = /^[A-Za-z_$][\w$]*$/.test(key) ? (field ? `${field}.${key}` : key) : `${field}[${JSON.stringify(key)}]`;
+        this.error(name, value[key], 'is not a field Counterparty knows.', `remove it, or check its spelling against: ${known.join(', ')}.`);
       }
     }
   }
@@ -79,6 +80,22 @@ function checkRegion(c: IssueCollector, provider: Provider, field: string, regio
   if (!regionAllowed(provider, region, allowed)) {
     c.error(field, region, `is outside the plan's residency (${allowed.join(', ')}).`,
       `use one of: ${allowedRegions(provider, allowed).join(', ')}; or change residency.allowed if the data may live there.`);
+  }
+}
+
+function checkNetwork(c: IssueCollector, f: string, n: unknown, what: string): void {
+  if (!c.object(f, n, `give vpcId, subnetIds and securityGroupIds for ${what}.`)) return;
+  c.unknownKeys(f, n, ['vpcId', 'subnetIds', 'securityGroupIds', 'availabilityZones']);
+  if (typeof n.vpcId !== 'string' || !/^vpc-[0-9a-f]{8,17}$/.test(n.vpcId)) c.error(`${f}.vpcId`, n.vpcId, 'is not a VPC ID.', 'give vpc-xxxxxxxx.');
+  for (const [key, prefix] of [['subnetIds', 'subnet'], ['securityGroupIds', 'sg']] as const) {
+    const list = n[key];
+    if (!Array.isArray(list) || list.length === 0 || list.some((s) => typeof s !== 'string' || !new RegExp(`^${prefix}-[0-9a-f]{8,17}$`).test(s))) {
+      c.error(`${f}.${key}`, list, `must be a non-empty list of ${prefix}-xxxxxxxx IDs.`, `list the ${key === 'subnetIds' ? 'private subnets' : 'security groups'} ${what} uses.`);
+    }
+  }
+  const azs = n.availabilityZones;
+  if (azs !== undefined && (!Array.isArray(azs) || azs.length === 0 || azs.some((z) => typeof z !== 'string' || !/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/.test(z)))) {
+    c.error(`${f}.availabilityZones`, azs, 'must be a non-empty list of availability zone names.', 'give e.g. ["eu-central-1a", "eu-central-1b"], or leave it out.');
   }
 }
 
@@ -141,17 +158,7 @@ function checkDataset(c: IssueCollector, ds: unknown, i: number, seen: Map<strin
       if (c.string(`${f}.credentialsSecretArn`, ds.credentialsSecretArn, 'give the ARN of a Secrets Manager secret with username and password.') && !SECRET_ARN_RE.test(ds.credentialsSecretArn)) {
         c.error(`${f}.credentialsSecretArn`, ds.credentialsSecretArn, 'is not a Secrets Manager secret ARN.', 'give arn:aws:secretsmanager:<region>:<account>:secret:<name>.');
       }
-      if (c.object(`${f}.network`, ds.network, 'give vpcId, subnetIds and securityGroupIds for the dump task.')) {
-        const n = ds.network;
-        c.unknownKeys(`${f}.network`, n, ['vpcId', 'subnetIds', 'securityGroupIds', 'availabilityZones']);
-        if (typeof n.vpcId !== 'string' || !/^vpc-[0-9a-f]{8,17}$/.test(n.vpcId)) c.error(`${f}.network.vpcId`, n.vpcId, 'is not a VPC ID.', 'give vpc-xxxxxxxx.');
-        for (const [key, prefix] of [['subnetIds', 'subnet'], ['securityGroupIds', 'sg']] as const) {
-          const list = n[key];
-          if (!Array.isArray(list) || list.length === 0 || list.some((s) => typeof s !== 'string' || !new RegExp(`^${prefix}-[0-9a-f]{8,17}$`).test(s))) {
-            c.error(`${f}.network.${key}`, list, `must be a non-empty list of ${prefix}-xxxxxxxx IDs.`, `list the ${key === 'subnetIds' ? 'private subnets' : 'security groups'} the dump task uses.`);
-          }
-        }
-      }
+      checkNetwork(c, `${f}.network`, ds.network, 'the dump task');
       break;
     }
     case 'connectInstance': {
@@ -184,7 +191,8 @@ export function validatePlan(input: ProtectionPlan): PlanIssue[] {
   let primaryOk = false;
   if (c.object('primary', plan.primary, 'give primary: { account, region }.')) {
     const p = plan.primary;
-    c.unknownKeys('primary', p, ['account', 'region']);
+    c.unknownKeys('primary', p, ['account', 'region', 'jobsNetwork']);
+    if (p.jobsNetwork !== undefined) checkNetwork(c, 'primary.jobsNetwork', p.jobsNetwork, 'the primary\'s Fargate jobs');
     let ok = true;
     if (typeof p.account !== 'string' || !/^\d{12}$/.test(p.account)) {
       c.error('primary.account', p.account, 'is not a 12-digit AWS account ID.', 'give the account ID as a string of 12 digits, e.g. "123456789012".');
@@ -217,6 +225,12 @@ export function validatePlan(input: ProtectionPlan): PlanIssue[] {
   } else {
     const seen = new Map<string, number>();
     plan.datasets.forEach((ds, i) => checkDataset(c, ds, i, seen, exportBucket));
+    const kinds = plan.datasets.map((d) => (d && typeof d === 'object' ? (d as { kind?: unknown }).kind : undefined));
+    const primary = plan.primary as Record<string, unknown> | undefined;
+    if (kinds.includes('s3Bucket') && !kinds.includes('postgres') && primary && typeof primary === 'object' && primary.jobsNetwork === undefined) {
+      c.error('primary.jobsNetwork', undefined, 's3Bucket datasets are copied by a Fargate task, which needs a network, and no postgres dataset gives one.',
+        'set primary.jobsNetwork: { vpcId, subnetIds, securityGroupIds } (private subnets with a route to S3 and ECR).');
+    }
   }
 
   // schedule
@@ -288,8 +302,12 @@ export function validatePlan(input: ProtectionPlan): PlanIssue[] {
       c.error('immutability.lock', true, 'locks GCS retention and the Azure immutability policy irreversibly, and was not explicitly opted into.',
         'set immutability.acknowledgeLockIsIrreversible: true after reading README "Irreversible opt-ins", or leave lock false.');
     }
-    c.integer('immutability.vaultLockChangeableForHours', im.vaultLockChangeableForHours, LIMITS.minVaultLockChangeableForHours, 24 * 365,
+    const grace = c.integer('immutability.vaultLockChangeableForHours', im.vaultLockChangeableForHours, LIMITS.minVaultLockChangeableForHours, 24 * 365,
       `give the compliance Vault Lock grace period in whole hours, at least ${LIMITS.minVaultLockChangeableForHours}.`);
+    if (grace !== undefined && grace % 24 !== 0) {
+      c.error('immutability.vaultLockChangeableForHours', grace, 'is not a whole number of days; AWS Backup Vault Lock takes ChangeableForDays.',
+        `use a multiple of 24, e.g. ${Math.max(LIMITS.minVaultLockChangeableForHours, Math.round(grace / 24) * 24)}.`);
+    }
   }
 
   // counterparties
@@ -423,7 +441,7 @@ export function resolvePlan(plan: ProtectionPlan): ResolvedPlan & { readonly war
   const cp = plan.counterparties;
   return {
     system: plan.system,
-    primary: { account: plan.primary.account, region: plan.primary.region },
+    primary: { account: plan.primary.account, region: plan.primary.region, ...(plan.primary.jobsNetwork ? { jobsNetwork: plan.primary.jobsNetwork } : {}) },
     datasets: plan.datasets.map((d) => (d.kind === 'dynamoDbTable' ? { ...d, pointInTimeRecovery: d.pointInTimeRecovery ?? true } : d.kind === 'postgres' ? { ...d, port: d.port ?? 5432 } : { ...d })),
     schedule: {
       cron: parseCron(plan.schedule?.cron ?? DEFAULTS.cron).expression,

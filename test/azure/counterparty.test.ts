@@ -253,6 +253,13 @@ describe('AzureCounterparty from the reference plan', () => {
     expect(app.registry).toEqual([{ server: ref(s, 'azurerm_container_registry', 'Registry/Registry', 'login_server'), identity: ref(s, 'azurerm_user_assigned_identity', 'AppIdentity/Identity', 'id') }]);
   });
 
+  test('standby database: a CanNotDelete lock on the server (its deletion protection) and preventDestroy on its databases', () => {
+    const server = ref(s, 'azurerm_postgresql_flexible_server', 'Database/Server', 'id');
+    const locks = Object.values(s.json.resource.azurerm_management_lock).filter((l) => l.scope === server);
+    expect(locks).toEqual([expect.objectContaining({ lock_level: 'CanNotDelete' })]);
+    for (const db of Object.values(s.json.resource.azurerm_postgresql_flexible_server_database)) expect(db.lifecycle).toEqual({ prevent_destroy: true });
+  });
+
   test('mode active (the failover switch): at least one replica and external ingress', () => {
     const t = synthPlan(withAzure({ mode: 'active' }));
     const app = only(t, 'azurerm_container_app');

@@ -172,6 +172,31 @@ describe('protection plan validation', () => {
     expectRejected(plan({ immutability: { vaultLockChangeableForHours: 24 } }), 'immutability.vaultLockChangeableForHours', '24', /at least 72/);
   });
 
+  test('a Vault Lock grace period that is not whole days is refused (AWS takes ChangeableForDays)', () => {
+    expectRejected(plan({ immutability: { vaultLockChangeableForHours: 73 } }), 'immutability.vaultLockChangeableForHours', '73', /multiple of 24, e\.g\. 72/);
+    expect(errorsOf(plan({ immutability: { vaultLockChangeableForHours: 96 } }))).toEqual([]);
+  });
+
+  test('s3Bucket datasets with no postgres dataset need primary.jobsNetwork', () => {
+    const p = plan({ datasets: [referencePlan.datasets[0]] });
+    expectRejected(p, 'primary.jobsNetwork', '(not set)', /vpcId, subnetIds, securityGroupIds/);
+    const network = { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d'], securityGroupIds: ['sg-0a1b2c3d'] };
+    expect(errorsOf(plan({ datasets: [referencePlan.datasets[0]], primary: { ...referencePlan.primary, jobsNetwork: network } }))).toEqual([]);
+    expect(resolvePlan(plan({ datasets: [referencePlan.datasets[0]], primary: { ...referencePlan.primary, jobsNetwork: network } })).primary.jobsNetwork).toEqual(network);
+    expectRejected(plan({ primary: { ...referencePlan.primary, jobsNetwork: { ...network, subnetIds: [] } } }), 'primary.jobsNetwork.subnetIds', '[]', /private subnets/);
+  });
+
+  test('an unknown empty or odd key is named with brackets, never as an empty field', () => {
+    expectRejected(plan({ '': [] }), '[""]', '[]', /retentionDays/);
+    expectRejected(plan({ 'retention days': 35 }), '["retention days"]', '35', /retentionDays/);
+  });
+
+  test('a non-string cron names its value without [object Object]', () => {
+    const p = plan({ schedule: { cron: { hour: 2 } } });
+    expectRejected(p, 'schedule.cron', '{"hour":2}', /5 fields/);
+    expect(() => resolvePlan(p)).toThrow(/invalid cron expression \{"hour":2\}: it must be a string/);
+  });
+
   test('a dynamoDbTable without PITR is refused', () => {
     const p = plan();
     (p.datasets[1] as { pointInTimeRecovery: boolean }).pointInTimeRecovery = false;

@@ -64,6 +64,8 @@ const validPlan: fc.Arbitrary<ProtectionPlan> = fc.record({
   if (g.which === 'gcp') delete p.counterparties.azure;
   if (g.which === 'azure') delete p.counterparties.gcp;
   p.datasets = p.datasets.slice(0, g.datasetCount);
+  // Without a postgres dataset, the Fargate jobs need primary.jobsNetwork (validation requires it).
+  if (!p.datasets.some((d: { kind: string }) => d.kind === 'postgres')) p.primary.jobsNetwork = clone(p.primary.jobsNetwork ?? (referencePlan.datasets[2] as { network: unknown }).network);
   p.schedule.cron = `0 ${g.hour} * * *`;
   p.tags = { system: g.system, ...g.tags };
   return p as ProtectionPlan;
@@ -163,17 +165,6 @@ function assertMessageClean(message: string, input: unknown): void {
   }
 }
 
-/**
- * Known issue 3 (reported, lib/core/cron.ts): a non-string schedule.cron is rendered with
- * String(value), so `{}` shows as "[object Object]" in the schedule.cron line. Only that
- * line is exempt, only when the plan's cron is a non-null object; see the test.failing below.
- */
-function withoutKnownIssueLines(message: string, plan: unknown): string {
-  const cron = (plan as { schedule?: { cron?: unknown } } | null)?.schedule?.cron;
-  if (cron === null || typeof cron !== 'object') return message;
-  return message.split('\n').filter((l) => !l.startsWith('  - schedule.cron = ')).join('\n');
-}
-
 const counts = { total: 0, valid: 0, rejected: 0, byKind: { valid: 0, mutated: 0, knownBad: 0, random: 0 } as Record<string, number>, synthTerraform: 0, synthAws: 0 };
 const resolvedSample: ResolvedPlan[] = [];
 const validPlans: ProtectionPlan[] = [];
@@ -195,7 +186,7 @@ function classify(c: Case): void {
       expect(issue.problem.length).toBeGreaterThan(0);
       expect(issue.fix.length).toBeGreaterThan(0);
     }
-    assertMessageClean(withoutKnownIssueLines(e.message, c.plan), c.plan);
+    assertMessageClean(e.message, c.plan);
     if (c.kind === 'knownBad') expect(e.issues.map((i) => i.field)).toEqual(expect.arrayContaining([expect.stringContaining(c.expectField)]));
     if (c.kind === 'valid') throw new Error(`a plan valid by construction was rejected:\n${e.message}`);
     return;
@@ -343,9 +334,9 @@ describe('fuzzed protection plans', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cp-fuzz-aws-'));
     try {
       // Prefer a compliance-mode plan: the default (governance) is covered by the AWS tests.
-      // The reference primary stack needs a network for its Fargate jobs, which the plan gives through a postgres dataset
-      // (otherwise PrimarySite asks for the jobsNetwork prop): sample plans that have one.
-      const hasNetwork = (i: number) => resolvedSample[i].datasets.some((d) => d.kind === 'postgres');
+      // Every valid plan gives the Fargate jobs a network (a postgres dataset's, or primary.jobsNetwork, which
+      // validation requires when s3Bucket datasets have no postgres dataset beside them).
+      const hasNetwork = (i: number) => resolvedSample[i].datasets.some((d) => d.kind === 'postgres') || resolvedSample[i].primary.jobsNetwork !== undefined;
       const order = [...resolvedSample.keys()].filter(hasNetwork).sort((a, b) => Number(resolvedSample[b].immutability.mode === 'compliance') - Number(resolvedSample[a].immutability.mode === 'compliance'));
       expect(order.length).toBeGreaterThanOrEqual(SYNTH_AWS);
       for (const i of order.slice(0, SYNTH_AWS)) {
@@ -358,12 +349,8 @@ describe('fuzzed protection plans', () => {
     if (process.env.FUZZ_REPORT) process.stdout.write(`fuzz counts: ${JSON.stringify(counts)}\n`);
   });
 
-  /*
-   * Shrunk counterexamples found by this test, reported to the lead (lib/core is theirs).
-   * `test.failing` passes while the defect is present and fails once it is fixed:
-   * then turn it into a plain `test` and widen the generators above again.
-   */
-  test.failing('known issue 1: an empty top-level key is reported with an empty field name', () => {
+  /* Shrunk counterexamples this test found, fixed in lib/core and kept as regression tests (docs/policy.md). */
+  test('fixed issue 1: an empty top-level key is reported with a non-empty field name', () => {
     let thrown: unknown;
     try {
       resolvePlan({ ...clone(referencePlan), '': [] } as unknown as ProtectionPlan);
@@ -374,7 +361,7 @@ describe('fuzzed protection plans', () => {
     for (const issue of (thrown as PlanValidationError).issues) expect(issue.field.length).toBeGreaterThan(0);
   });
 
-  test.failing('known issue 3: a non-string schedule.cron is shown as [object Object]', () => {
+  test('fixed issue 3: a non-string schedule.cron is not shown as [object Object]', () => {
     let thrown: unknown;
     try {
       resolvePlan({ ...clone(referencePlan), schedule: { cron: {} } } as unknown as ProtectionPlan);
@@ -385,13 +372,19 @@ describe('fuzzed protection plans', () => {
     expect((thrown as Error).message).not.toContain('[object Object]');
   });
 
-  test.failing('known issue 2: vaultLockChangeableForHours that is not a whole number of days passes validation but the AWS synth throws', () => {
-    const plan = { ...clone(referencePlan), immutability: { mode: 'compliance', acknowledgeComplianceIsIrreversible: true, vaultLockChangeableForHours: 73 } } as ProtectionPlan;
-    const resolved = resolvePlan(plan); // accepted by lib/core validation
+  test('fixed issue 2: a Vault Lock grace period that is not whole days is refused by validation; whole days synthesize', () => {
+    const compliance = (hours: number) => ({ ...clone(referencePlan), immutability: { mode: 'compliance', acknowledgeComplianceIsIrreversible: true, vaultLockChangeableForHours: hours } }) as ProtectionPlan;
+    let thrown: unknown;
+    try {
+      resolvePlan(compliance(73));
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(PlanValidationError);
+    expect((thrown as PlanValidationError).issues.map((i) => i.field)).toContain('immutability.vaultLockChangeableForHours');
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cp-fuzz-aws-'));
     try {
-      expect(() => synthAws(plan, tmp)).not.toThrow();
-      expect(resolved.immutability.vaultLockChangeableForHours).toBe(73);
+      expect(() => synthAws(compliance(96), tmp)).not.toThrow();
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
