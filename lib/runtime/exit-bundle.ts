@@ -1,0 +1,135 @@
+/**
+ * The exit bundle: "give me all my data". Downloads one night (default: the latest verified one)
+ * from any store into a folder or a `.tar.gz`, checking each object's size and SHA-256 against the
+ * manifest as it streams, plus the manifest itself and (when present) its verification record.
+ */
+import { createWriteStream, promises as fs } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { create as tarCreate } from 'tar';
+import { naming } from '../core';
+import { RuntimeError } from './errors';
+import { readManifest, type StoredManifest } from './manifest';
+import { latestVerifiedNight, readRecord, resolveNight } from './records';
+import type { ObjectStore } from './stores/types';
+import { HashingPassThrough, mapLimit } from './util';
+
+export interface ExitBundleOptions {
+  readonly store: ObjectStore;
+  /** `latest-verified` (default), `latest`, or `YYYY-MM-DD`. */
+  readonly night?: string;
+  /** A folder, or a file name ending in `.tar.gz` / `.tgz`. */
+  readonly out: string;
+  /** @default the store */
+  readonly recordsStore?: ObjectStore;
+  /** @default 4 */
+  readonly concurrency?: number;
+  readonly onProgress?: (p: { done: number; total: number; bytes: number; totalBytes: number }) => void;
+  /** Told when `latest-verified` falls back to `latest` (a store without verification records, e.g. the primary). */
+  readonly onNotice?: (message: string) => void;
+}
+
+export interface ExitBundleResult {
+  readonly night: string;
+  readonly manifestSha256: string;
+  readonly objects: number;
+  readonly bytes: number;
+  readonly out: string;
+  readonly verifiedBy: string | null;
+}
+
+function safeJoin(root: string, key: string): string {
+  const p = resolve(root, key);
+  if (!p.startsWith(resolve(root) + '/')) throw new RuntimeError(`manifest key escapes the bundle folder: ${key}`);
+  return p;
+}
+
+export async function writeExitBundle(opts: ExitBundleOptions): Promise<ExitBundleResult> {
+  const { store } = opts;
+  const recordsStore = opts.recordsStore ?? store;
+  const selector = opts.night ?? 'latest-verified';
+  let stored: StoredManifest;
+  let verifiedBy: string | null = null;
+  if (selector === 'latest-verified') {
+    const found = await latestVerifiedNight(store, recordsStore);
+    if (found) {
+      stored = found.manifest;
+      verifiedBy = found.record.verifiedAt;
+    } else {
+      const night = await resolveNight(store, 'latest');
+      opts.onNotice?.(`${recordsStore.url} has no verification records; bundling the latest night ${night} (every object is still checked against its manifest)`);
+      stored = await readManifest(store, night);
+    }
+  } else {
+    const night = await resolveNight(store, selector, recordsStore);
+    stored = await readManifest(store, night);
+    const rec = await readRecord(recordsStore, night);
+    if (rec?.result === 'success' && rec.manifestSha256 === stored.sha256) verifiedBy = rec.verifiedAt;
+  }
+  const { manifest } = stored;
+  const tarball = /\.(tar\.gz|tgz)$/.test(opts.out);
+  const dir = tarball ? await fs.mkdtemp(join(dirname(resolve(opts.out)), '.cp-bundle-')) : resolve(opts.out);
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    const totalBytes = manifest.totals.bytes;
+    let done = 0;
+    let bytes = 0;
+    let failed = false; // after the first bad object: no more downloads, no more progress output
+    await mapLimit(manifest.entries, opts.concurrency ?? 4, async (e) => {
+      if (failed) return;
+      const path = safeJoin(dir, e.key);
+      await fs.mkdir(dirname(path), { recursive: true });
+      const hashing = new HashingPassThrough();
+      hashing.on('data', (c: Buffer) => { bytes += c.length; });
+      await pipeline(await store.get(e.key), hashing, createWriteStream(path));
+      if (hashing.size !== e.size || hashing.sha256 !== e.sha256) {
+        failed = true;
+        throw new RuntimeError(`${store.url}/${e.key}: does not match the manifest (size ${hashing.size} vs ${e.size}, sha256 ${hashing.sha256.slice(0, 16)}… vs ${e.sha256.slice(0, 16)}…)`);
+      }
+      done++;
+      if (!failed) opts.onProgress?.({ done, total: manifest.entries.length, bytes, totalBytes });
+    });
+    const manifestPath = safeJoin(dir, stored.key);
+    await fs.mkdir(dirname(manifestPath), { recursive: true });
+    await fs.writeFile(manifestPath, stored.bytes);
+    const record = await readRecord(recordsStore, manifest.night);
+    if (record) {
+      const p = safeJoin(dir, naming.verificationRecordKey(manifest.night));
+      await fs.mkdir(dirname(p), { recursive: true });
+      await fs.writeFile(p, `${JSON.stringify(record, null, 2)}\n`);
+    }
+    if (tarball) {
+      const entries = await fs.readdir(dir);
+      await tarCreate({ gzip: true, file: resolve(opts.out), cwd: dir, portable: true }, entries.sort());
+    }
+    return { night: manifest.night, manifestSha256: stored.sha256, objects: manifest.entries.length, bytes, out: resolve(opts.out), verifiedBy };
+  } finally {
+    if (tarball) await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A progress bar for stderr: redrawn in place on a TTY, a line every 10 % otherwise. */
+export function progressBar(stream: NodeJS.WriteStream = process.stderr): (p: { done: number; total: number; bytes: number; totalBytes: number }) => void {
+  let lastDecile = -1;
+  let lastDraw = 0;
+  return (p) => {
+    const frac = p.totalBytes > 0 ? p.bytes / p.totalBytes : p.total > 0 ? p.done / p.total : 1;
+    const pct = Math.floor(frac * 100);
+    const text = `${p.done}/${p.total} objects, ${(p.bytes / 1048576).toFixed(1)}/${(p.totalBytes / 1048576).toFixed(1)} MiB`;
+    if (stream.isTTY) {
+      const now = Date.now();
+      if (now - lastDraw < 100 && p.done < p.total) return;
+      lastDraw = now;
+      const width = 30;
+      const filled = Math.round(frac * width);
+      stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${text}`);
+      if (p.done === p.total) stream.write('\n');
+    } else {
+      const decile = Math.floor(pct / 10);
+      if (decile > lastDecile || p.done === p.total) {
+        lastDecile = decile;
+        stream.write(`exit-bundle: ${pct}% ${text}\n`);
+      }
+    }
+  };
+}

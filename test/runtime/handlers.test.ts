@@ -1,0 +1,56 @@
+/** The two Lambda handlers, with the AWS SDK pointed at moto_server (Connect served from the fixture). */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { naming } from '../../lib/core';
+import { setLogSink } from '../../lib/runtime/log';
+import { handler as buildManifestHandler } from '../../lib/runtime/handlers/build-manifest';
+import { handler as connectHandler, deps } from '../../lib/runtime/handlers/connect-export';
+import { FixtureConnectClient, type ConnectFixture } from '../../lib/runtime/exporters/connect-fixture';
+import { S3Store } from '../../lib/runtime/stores/s3';
+import { sha256Hex } from '../../lib/runtime/util';
+import { startMoto, type MotoService } from '../../scripts/services';
+import { awsClients, createExportBucket, drillPlan, motoEnv } from '../../scripts/drill/primary';
+
+let moto: MotoService;
+const saved = { ...process.env };
+const plan = drillPlan();
+let bucket: string;
+
+beforeAll(async () => {
+  setLogSink({ line: () => undefined });
+  moto = await startMoto();
+  Object.assign(process.env, motoEnv(moto.endpoint, plan.primary.region));
+  bucket = (await createExportBucket(awsClients(moto.endpoint, plan.primary.region).s3, plan)).bucket;
+});
+afterAll(async () => {
+  process.env = saved;
+  await moto?.stop();
+});
+
+test('connect-export crawls into the prefix and returns { objects, bytes }; build-manifest chains nights', async () => {
+  const fixture = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'connect-instance.json'), 'utf8')) as ConnectFixture;
+  deps.connect = () => new FixtureConnectClient(fixture);
+  const prefix = naming.datasetNightPrefix('2026-11-01', 'connect');
+  const r = await connectHandler({ instanceId: fixture.instanceId, bucket, prefix });
+  expect(r.objects).toBe(14);
+  const store = new S3Store(bucket, awsClients(moto.endpoint, plan.primary.region).s3);
+  let bytes = 0;
+  for await (const o of store.list(prefix)) bytes += o.size;
+  expect(r.bytes).toBe(bytes);
+  expect(await store.head(naming.connectIndexKey('2026-11-01', 'connect'))).toBeDefined();
+
+  const datasets = [{ name: 'connect', kind: 'connectInstance' }];
+  const one = await buildManifestHandler({ bucket, night: '2026-11-01', datasets });
+  expect(one).toMatchObject({ manifestKey: naming.manifestKey('2026-11-01'), objects: 14, bytes, previousSha256: null });
+  expect(one.sha256).toBe(sha256Hex(await store.getBytes(one.manifestKey)));
+  await connectHandler({ instanceId: fixture.instanceId, bucket, prefix: naming.datasetNightPrefix('2026-11-02', 'connect') });
+  const two = await buildManifestHandler({ bucket, night: '2026-11-02', datasets });
+  expect(two.previousSha256).toBe(one.sha256);
+});
+
+test('bad events are refused with a message naming the field', async () => {
+  await expect(connectHandler({ instanceId: 'x', bucket, prefix: 'somewhere/' })).rejects.toThrow(/event.prefix must be nights\/<YYYY-MM-DD>\/<dataset>\//);
+  await expect(connectHandler({ instanceId: '', bucket, prefix: 'nights/2026-11-01/c/' })).rejects.toThrow(/event.instanceId/);
+  await expect(buildManifestHandler({ bucket, night: '2026-11-01', datasets: [] })).rejects.toThrow(/event.datasets/);
+  await expect(buildManifestHandler({ bucket, night: 'nope', datasets: [{ name: 'c', kind: 'connectInstance' }] })).rejects.toThrow(/not a night ID/);
+});
