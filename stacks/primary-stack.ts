@@ -135,6 +135,11 @@ export function primaryNagAcknowledgements(stack: ContactCentrePrimaryStack, sit
   const bm = `${ne}/BuildManifestRole/DefaultPolicy/Resource`;
   add(bm, `AwsSolutions-IAM5[Resource::${bucket}/*]`, 'The manifest lists and hashes every object of the night (nights/ and objects/); read-only.');
   add(bm, `AwsSolutions-IAM5[Resource::${bucket}/${naming.manifestKey('2000-01-01').replace('2000-01-01', '*')}]`, 'Writes only the night\'s manifest.json (naming.manifestKey); the wildcard is the night ID.');
+  for (const ds of plan.datasets) {
+    if (ds.kind !== 'dynamoDbTable') continue;
+    add(bm, `AwsSolutions-IAM5[Resource::${bucket}/${naming.dynamoDbTableSchemaKey('2000-01-01', ds.name).replace('2000-01-01', '*')}]`,
+      'Writes only this DynamoDB dataset\'s key schema for the night (naming.dynamoDbTableSchemaKey); the wildcard is the night ID.');
+  }
   add(`${ne}/StateMachine/Role/DefaultPolicy/Resource`, 'AwsSolutions-IAM5[Resource::*]', `${xray} (The .sync ECS integration also needs events:PutTargets/PutRule/DescribeRule on its managed rule.)`);
   add(`${ne}/StateMachine/Role/DefaultPolicy/Resource`, 'NIST.800.53.R5-IAMNoInlinePolicy', inline);
   const schedulerRole = stack.node.children.find((c) => c.node.id.startsWith('SchedulerRoleForTarget-'));

@@ -175,12 +175,18 @@ export class NightlyExportPipeline extends Construct {
     this.buildManifestFunction = this.newFunction('BuildManifest', 'build-manifest', Duration.minutes(15), 1024);
     props.exportBucket.grantReadUnder(this.buildManifestFunction);
     props.exportBucket.grantWriteUnder(this.buildManifestFunction, nightWildcard(naming.manifestKey));
+    // The manifest function also writes each DynamoDB dataset's key schema (the service integration writes none).
+    for (const ds of props.datasets) {
+      if (ds.kind !== 'dynamoDbTable') continue;
+      props.exportBucket.grantWriteUnder(this.buildManifestFunction, nightWildcard((night) => naming.dynamoDbTableSchemaKey(night, ds.name)));
+      this.buildManifestFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [this.tableArn(ds.name, ds.tableName)] }));
+    }
     const manifest = new tasks.LambdaInvoke(this, 'Write manifest', {
       lambdaFunction: this.buildManifestFunction,
       payload: sfn.TaskInput.fromObject({
         bucket: props.exportBucket.bucketName,
         'night.$': '$.night',
-        datasets: props.datasets.map((d) => ({ name: d.name, kind: d.kind })),
+        datasets: props.datasets.map((d) => (d.kind === 'dynamoDbTable' ? { name: d.name, kind: d.kind, tableName: d.tableName } : { name: d.name, kind: d.kind })),
       }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: true,

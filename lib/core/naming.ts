@@ -145,6 +145,14 @@ export function postgresDumpKey(night: string, datasetName: string): string {
   return `${datasetNightPrefix(night, datasetName)}dump.pgdump`;
 }
 
+/**
+ * The key schema of a `dynamoDbTable` dataset's table for a night (`DescribeTable`'s KeySchema and the
+ * key attributes' types), written beside the export so a restore knows the key columns without AWS.
+ */
+export function dynamoDbTableSchemaKey(night: string, datasetName: string): string {
+  return `${datasetNightPrefix(night, datasetName)}table.json`;
+}
+
 /** The index file of a Connect configuration export. */
 export function connectIndexKey(night: string, datasetName: string): string {
   return `${datasetNightPrefix(night, datasetName)}index.json`;

@@ -124,6 +124,19 @@ describe('reference primary: nightly export', () => {
     expect(d).toContain(':states:::aws-sdk:dynamodb:describeExport');
     expect(d).toMatch(/S3SseAlgorithm\\+":\\+"KMS/);
   });
+  test('the manifest step is told each DynamoDB table, and may describe it and write only its key schema', () => {
+    expect(definition()).toMatch(/\\"kind\\":\\"dynamoDbTable\\",\\"tableName\\":\\"acme-cc-contact-records\\"/);
+    const role = stack.getLogicalId(stack.site.pipeline.buildManifestFunction.role!.node.defaultChild as never);
+    const statements = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: role }]))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const describe = statements.filter((st: any) => JSON.stringify(st.Action).includes('dynamodb:'));
+    expect(describe).toEqual([expect.objectContaining({ Action: 'dynamodb:DescribeTable', Effect: 'Allow', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-central-1:111122223333:table/acme-cc-contact-records']] } })]);
+    const writes = statements.filter((st: any) => JSON.stringify(st.Action).includes('s3:PutObject')).flatMap((st: any) => [st.Resource].flat()).map((r: unknown) => JSON.stringify(r));
+    expect(writes.some((r) => r.includes('/nights/*/contact-records/table.json'))).toBe(true);
+    expect(writes.some((r) => r.includes('/nights/*/manifest.json'))).toBe(true);
+    expect(writes.every((r) => /\/nights\/\*\/(manifest\.json|contact-records\/table\.json)/.test(r))).toBe(true);
+  });
   test('S3 and PostgreSQL via ECS RunTask.sync of the jobs image with the contract commands', () => {
     const d = definition();
     expect(d.match(/:states:::ecs:runTask\.sync/g)).toHaveLength(2);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { naming } from '../../lib/core';
 import { setLogSink } from '../../lib/runtime/log';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { handler as buildManifestHandler } from '../../lib/runtime/handlers/build-manifest';
 import { handler as connectHandler, deps } from '../../lib/runtime/handlers/connect-export';
 import { FixtureConnectClient, type ConnectFixture } from '../../lib/runtime/exporters/connect-fixture';
@@ -46,6 +47,32 @@ test('connect-export crawls into the prefix and returns { objects, bytes }; buil
   await connectHandler({ instanceId: fixture.instanceId, bucket, prefix: naming.datasetNightPrefix('2026-11-02', 'connect') });
   const two = await buildManifestHandler({ bucket, night: '2026-11-02', datasets });
   expect(two.previousSha256).toBe(one.sha256);
+});
+
+test('build-manifest writes each DynamoDB dataset\'s key schema (the SDK integration writes none), and the manifest covers it', async () => {
+  const { ddb, s3 } = awsClients(moto.endpoint, plan.primary.region);
+  await ddb.send(new CreateTableCommand({
+    TableName: 'schema-probe',
+    KeySchema: [{ AttributeName: 'contactId', KeyType: 'HASH' }, { AttributeName: 'ts', KeyType: 'RANGE' }],
+    AttributeDefinitions: [{ AttributeName: 'contactId', AttributeType: 'S' }, { AttributeName: 'ts', AttributeType: 'N' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  }));
+  const night = '2026-11-05';
+  const store = new S3Store(bucket, s3);
+  const r = await buildManifestHandler({ bucket, night, datasets: [{ name: 'contacts', kind: 'dynamoDbTable', tableName: 'schema-probe' }] });
+  const key = naming.dynamoDbTableSchemaKey(night, 'contacts');
+  const schema = JSON.parse((await store.getBytes(key)).toString('utf8'));
+  expect(schema).toEqual({
+    TableName: 'schema-probe',
+    KeySchema: [{ AttributeName: 'contactId', KeyType: 'HASH' }, { AttributeName: 'ts', KeyType: 'RANGE' }],
+    AttributeDefinitions: [{ AttributeName: 'contactId', AttributeType: 'S' }, { AttributeName: 'ts', AttributeType: 'N' }],
+  });
+  const manifest = JSON.parse((await store.getBytes(r.manifestKey)).toString('utf8'));
+  expect(manifest.entries.map((e: { key: string }) => e.key)).toContain(key);
+  // Without tableName (an older state machine), nothing is described or written.
+  const night2 = '2026-11-06';
+  await buildManifestHandler({ bucket, night: night2, datasets: [{ name: 'contacts', kind: 'dynamoDbTable' }] });
+  expect(await store.head(naming.dynamoDbTableSchemaKey(night2, 'contacts'))).toBeUndefined();
 });
 
 test('bad events are refused with a message naming the field', async () => {

@@ -4,7 +4,7 @@
  * completes. Writes `table.json` (the table's key schema) beside it so the restorer knows the key
  * columns. Full exports every night (see docs/runtime.md for why not INCREMENTAL_EXPORT).
  */
-import { DescribeExportCommand, DescribeTableCommand, ExportTableToPointInTimeCommand, type DynamoDBClient, type ExportDescription } from '@aws-sdk/client-dynamodb';
+import { DescribeExportCommand, DescribeTableCommand, ExportTableToPointInTimeCommand, type DynamoDBClient, type ExportDescription, type TableDescription } from '@aws-sdk/client-dynamodb';
 import { RuntimeError } from '../errors';
 import type { ObjectStore } from '../stores/types';
 import { canonicalJson, sleep } from '../util';
@@ -60,19 +60,29 @@ export async function waitForDynamoDbExport(client: DynamoExportOptions['client'
   }
 }
 
+/**
+ * Describes the table and writes its key schema to `<prefix>table.json` (`naming.dynamoDbTableSchemaKey`),
+ * which the restorer reads for the key columns. Returns the description.
+ */
+export async function writeTableSchema(client: DynamoExportOptions['client'], store: ObjectStore, tableName: string, prefix: string): Promise<TableDescription> {
+  const table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+  if (!table?.TableArn) throw new RuntimeError(`DynamoDB table ${tableName} not found`);
+  const keyNames = new Set((table.KeySchema ?? []).map((k) => k.AttributeName));
+  await store.put(`${prefix.endsWith('/') ? prefix : `${prefix}/`}table.json`, `${canonicalJson({
+    TableName: table.TableName,
+    KeySchema: table.KeySchema,
+    AttributeDefinitions: (table.AttributeDefinitions ?? []).filter((a) => keyNames.has(a.AttributeName)),
+  })}\n`, { contentType: 'application/json' });
+  return table;
+}
+
 /** Describes the table, writes `<prefix>table.json`, starts the export and waits for it. */
 export async function exportDynamoDbTable(opts: DynamoExportOptions): Promise<DynamoExportResult> {
-  const table = (await opts.client.send(new DescribeTableCommand({ TableName: opts.tableName }))).Table;
-  if (!table?.TableArn) throw new RuntimeError(`DynamoDB table ${opts.tableName} not found`);
   const prefix = opts.prefix.endsWith('/') ? opts.prefix : `${opts.prefix}/`;
-  if (opts.store) {
-    const keyNames = new Set((table.KeySchema ?? []).map((k) => k.AttributeName));
-    await opts.store.put(`${prefix}table.json`, `${canonicalJson({
-      TableName: table.TableName,
-      KeySchema: table.KeySchema,
-      AttributeDefinitions: (table.AttributeDefinitions ?? []).filter((a) => keyNames.has(a.AttributeName)),
-    })}\n`, { contentType: 'application/json' });
-  }
+  const table = opts.store
+    ? await writeTableSchema(opts.client, opts.store, opts.tableName, prefix)
+    : (await opts.client.send(new DescribeTableCommand({ TableName: opts.tableName }))).Table;
+  if (!table?.TableArn) throw new RuntimeError(`DynamoDB table ${opts.tableName} not found`);
   const exportArn = await startDynamoDbExport(opts.client, table.TableArn, opts.bucket, prefix, opts.exportTime);
   const d = await waitForDynamoDbExport(opts.client, exportArn, opts);
   return { exportArn, status: d.ExportStatus ?? 'COMPLETED', itemCount: Number(d.ItemCount ?? 0), billedSizeBytes: Number(d.BilledSizeBytes ?? 0), exportManifest: d.ExportManifest };
