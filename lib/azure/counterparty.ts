@@ -210,6 +210,7 @@ export class AzureCounterparty extends Construct {
     const dbConnection = {
       host: this.database.server.fqdn,
       databaseName: pgDatasets[0]?.databaseName ?? 'postgres',
+      datasetDatabases: naming.standbyDatabasesEnv(plan.datasets) || undefined,
       user: this.database.administratorLogin,
       passwordSecretId: this.database.passwordSecret.versionlessId,
     };

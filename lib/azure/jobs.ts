@@ -178,6 +178,11 @@ export interface StandbyDatabaseConnection {
   readonly port?: number;
   /** `PGDATABASE`. */
   readonly databaseName: string;
+  /**
+   * `CP_PG_DATABASES`: the database each postgres dataset is restored into (`naming.standbyDatabasesEnv(plan.datasets)`).
+   * @default - each dataset restores into a database named after the dataset
+   */
+  readonly datasetDatabases?: string;
   /** `PGUSER`. */
   readonly user: string;
   /** Versionless Key Vault secret ID of the password (read by the job's identity; never in the template). */
@@ -222,6 +227,7 @@ export class VerifyRestoreJob extends Construct {
       PGDATABASE: props.database.databaseName,
       PGUSER: props.database.user,
       PGSSLMODE: 'require',
+      ...(props.database.datasetDatabases ? { CP_PG_DATABASES: props.database.datasetDatabases } : {}),
     };
     this.environment = env;
     this.job = makeJob(this, props, props.restore === false ? 'verify' : 'verify-and-restore',

@@ -153,6 +153,14 @@ export function dynamoDbTableSchemaKey(night: string, datasetName: string): stri
   return `${datasetNightPrefix(night, datasetName)}table.json`;
 }
 
+/**
+ * `CP_PG_DATABASES` for a counterparty's restorer: each postgres dataset is restored into the database
+ * it has on the primary (`dataset=database;…`), so the standby application finds it under the same name.
+ */
+export function standbyDatabasesEnv(datasets: readonly Dataset[]): string {
+  return datasets.flatMap((d) => (d.kind === 'postgres' ? [`${d.name}=${d.databaseName}`] : [])).join(';');
+}
+
 /** The index file of a Connect configuration export. */
 export function connectIndexKey(night: string, datasetName: string): string {
   return `${datasetNightPrefix(night, datasetName)}index.json`;

@@ -138,6 +138,7 @@ export class GcpCounterparty extends Construct {
         instanceName: naming.gcpResourceName(plan, 'standby-db'),
         connectionName: this.standby.instance.connectionName,
         databaseName,
+        datasetDatabases: naming.standbyDatabasesEnv(plan.datasets) || undefined,
         user: this.standby.databaseUser,
         passwordSecretId: this.standby.passwordSecret.id,
         privateIp: gcp.network ? this.standby.instance.privateIpAddress : undefined,

@@ -39,8 +39,13 @@ export interface RestoreTarget {
   readonly instanceName: string;
   /** The instance connection name `<project>:<region>:<instance>` (Cloud SQL socket). */
   readonly connectionName: string;
-  /** The database to restore into. */
+  /** The database the job connects to (`PGDATABASE`; it holds the restored DynamoDB tables, objects and Connect configuration). */
   readonly databaseName: string;
+  /**
+   * The database each postgres dataset is restored into, as `CP_PG_DATABASES` (`naming.standbyDatabasesEnv(plan.datasets)`).
+   * @default - each dataset restores into a database named after the dataset
+   */
+  readonly datasetDatabases?: string;
   /** The database user. */
   readonly user: string;
   /** The Secret Manager secret (ID `projects/<p>/secrets/<s>`) holding the user's password. */
@@ -155,6 +160,7 @@ export class VerifyRestoreJob extends Construct {
         { name: 'PGHOST', value: r.privateIp ?? `/cloudsql/${r.connectionName}` },
         { name: 'PGPORT', value: '5432' },
         { name: 'PGDATABASE', value: r.databaseName },
+        ...(r.datasetDatabases ? [{ name: 'CP_PG_DATABASES', value: r.datasetDatabases }] : []),
         { name: 'PGUSER', value: r.user },
         { name: 'PGPASSWORD', valueSource: { secretKeyRef: { secret: r.passwordSecretId, version: 'latest' } } },
       );

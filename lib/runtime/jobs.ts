@@ -14,7 +14,7 @@ import { exportDynamoDbTable } from './exporters/dynamodb';
 import { exportPostgres } from './exporters/postgres';
 import { logEvent, progress } from './log';
 import { buildManifest } from './manifest';
-import { parseDynamoKeys, restoreNight, type PgTarget } from './restorer';
+import { parseDynamoKeys, parsePgDatabases, restoreNight, type PgTarget } from './restorer';
 import { openStore, parseStoreUrl, S3Store, s3ClientFromEnv } from './stores';
 import { syncObjects } from './sync-objects';
 import { verifyNight } from './verifier';
@@ -151,7 +151,7 @@ export async function runCommand(command: string, env: Env = process.env): Promi
     case 'restore': {
       const store = openStore(required(env, 'CP_STORE'), env);
       const recordsStore = env.CP_RECORDS_STORE ? openStore(env.CP_RECORDS_STORE, env) : undefined;
-      await restoreNight({ store, recordsStore, night: night(env, 'latest-verified'), pg: standbyTarget(env), dynamoKeys: parseDynamoKeys(env.CP_DYNAMODB_KEYS) });
+      await restoreNight({ store, recordsStore, night: night(env, 'latest-verified'), pg: standbyTarget(env), dynamoKeys: parseDynamoKeys(env.CP_DYNAMODB_KEYS), pgDatabases: parsePgDatabases(env.CP_PG_DATABASES) });
       return 0;
     }
     case 'verify-and-restore': {
@@ -160,7 +160,7 @@ export async function runCommand(command: string, env: Env = process.env): Promi
       const pg = standbyTarget(env);
       const v = await verifyNight({ store, recordsStore, night: night(env, 'latest') });
       // Restore the newest verified night: this one when it verified, else the last good one.
-      await restoreNight({ store, recordsStore, night: 'latest-verified', pg, dynamoKeys: parseDynamoKeys(env.CP_DYNAMODB_KEYS) });
+      await restoreNight({ store, recordsStore, night: 'latest-verified', pg, dynamoKeys: parseDynamoKeys(env.CP_DYNAMODB_KEYS), pgDatabases: parsePgDatabases(env.CP_PG_DATABASES) });
       return v.result === 'success' && !v.recordError ? 0 : 2;
     }
     default:
@@ -177,6 +177,6 @@ commands:
   build-manifest      CP_EXPORT_BUCKET CP_NIGHT CP_DATASETS=name:kind,... [CP_SYSTEM]
   copy                CP_SOURCE_BUCKET AWS_REGION AWS_ROLE_ARN CP_AZURE_TOKEN_AUDIENCE AZURE_CLIENT_ID CP_STORE [CP_COPY_AUTH=env ...]
   verify              CP_STORE [CP_NIGHT=latest] [CP_RECORDS_STORE]
-  restore             CP_STORE [CP_NIGHT=latest-verified] PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD [CP_DYNAMODB_KEYS]
+  restore             CP_STORE [CP_NIGHT=latest-verified] PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD [CP_DYNAMODB_KEYS] [CP_PG_DATABASES]
   verify-and-restore  the union of verify and restore
 exit codes: 0 ok, 1 error (one line on stderr), 2 verification or copy failed (see the JSON log line)`;

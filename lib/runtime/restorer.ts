@@ -48,6 +48,11 @@ export interface RestoreOptions {
   readonly pg: PgTarget;
   /** Key attributes per DynamoDB dataset when the export has no `table.json` (`CP_DYNAMODB_KEYS`). */
   readonly dynamoKeys?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The database each postgres dataset is restored into (`CP_PG_DATABASES`), so the application finds
+   * its data under the name it used on the primary. @default each dataset's own name
+   */
+  readonly pgDatabases?: Readonly<Record<string, string>>;
   /** Rows per INSERT batch. @default 5000 */
   readonly batchSize?: number;
   /** @default os.tmpdir() */
@@ -77,6 +82,17 @@ export function ident(name: string): string {
 /** `contact-records` → `ddb_contact_records`. */
 export function dynamoTableName(dataset: string): string {
   return `ddb_${dataset.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
+}
+
+/** Parses `CP_PG_DATABASES` = `dataset=database[;dataset2=database2]` (the infrastructure sets it from the plan). */
+export function parsePgDatabases(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (text ?? '').split(';').map((s) => s.trim()).filter(Boolean)) {
+    const [ds, db, extra] = part.split('=').map((x) => x?.trim());
+    if (!ds || !db || extra !== undefined || !/^[A-Za-z_][\w$-]{0,62}$/.test(db)) throw new RuntimeError(`CP_PG_DATABASES: ${JSON.stringify(part)} is not dataset=database`);
+    out[ds] = db;
+  }
+  return out;
 }
 
 /** Parses `CP_DYNAMODB_KEYS` = `dataset=hash[,range];dataset2=hash`. */
@@ -270,10 +286,11 @@ export async function restoreNight(opts: RestoreOptions): Promise<RestoreResult>
         if (!entry) throw new RuntimeError(`night ${night}: dataset ${ds.name} has no ${dumpKey} in the manifest`);
         const path = join(workDir, `${ds.name}.pgdump`);
         await downloadVerified(store, entry, path);
-        await restorePostgresDump(opts.pg, ds.name, path);
+        const database = opts.pgDatabases?.[ds.name] ?? ds.name;
+        await restorePostgresDump(opts.pg, database, path);
         await fs.rm(path, { force: true });
-        result.postgres.push({ dataset: ds.name, database: ds.name, bytes: entry.size, seconds: (Date.now() - t) / 1000 });
-        progress(`restore: postgres ${ds.name} → database ${ds.name} (${entry.size} bytes) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+        result.postgres.push({ dataset: ds.name, database, bytes: entry.size, seconds: (Date.now() - t) / 1000 });
+        progress(`restore: postgres ${ds.name} → database ${database} (${entry.size} bytes) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
       }
     };
 

@@ -17,7 +17,7 @@ import { syncObjects, SOURCE_ETAG_METADATA } from '../../lib/runtime/sync-object
 import { parseRcloneStats, rcloneEnv, runCopy } from '../../lib/runtime/copy';
 import { buildManifest } from '../../lib/runtime/manifest';
 import { verifyNight } from '../../lib/runtime/verifier';
-import { restoreNight, restoreStatus, dynamoDataFiles, parseDynamoKeys, type PgTarget } from '../../lib/runtime/restorer';
+import { restoreNight, restoreStatus, dynamoDataFiles, parseDynamoKeys, parsePgDatabases, type PgTarget } from '../../lib/runtime/restorer';
 import { itemToJsonText } from '../../lib/runtime/dynamodb-json';
 import { FileStore, S3Store, readAll } from '../../lib/runtime/stores';
 import { sha256Hex } from '../../lib/runtime/util';
@@ -232,6 +232,21 @@ describe('restorer', () => {
     expect(row.item).toEqual(JSON.parse(itemToJsonText(contactItem(7) as never)));
     await restoreNight({ store, pg: standby });
     expect(await snapshot()).toEqual(first);
+  });
+
+  test('a postgres dataset restores into the database CP_PG_DATABASES names (its name on the primary)', async () => {
+    expect((await verifyNight({ store, night: NIGHT })).result).toBe('success');
+    const r = await restoreNight({ store, pg: standby, pgDatabases: parsePgDatabases('crm=crm_primary_name') });
+    expect(r.postgres).toEqual([expect.objectContaining({ dataset: 'crm', database: 'crm_primary_name' })]);
+    const c = new Client({ ...pgConn(), database: 'crm_primary_name' });
+    await c.connect();
+    const n = (await c.query('SELECT count(*)::int AS n FROM customers')).rows[0].n;
+    await c.end();
+    expect(n).toBe(300);
+    expect(parsePgDatabases('crm=crm_main; billing=billing')).toEqual({ crm: 'crm_main', billing: 'billing' });
+    expect(() => parsePgDatabases('crm')).toThrow(/CP_PG_DATABASES: "crm" is not dataset=database/);
+    expect(() => parsePgDatabases('crm=a;b')).toThrow(/CP_PG_DATABASES/);
+    expect(() => parsePgDatabases('crm=x y')).toThrow(/CP_PG_DATABASES/);
   });
 
   test('a restore that fails part-way never looks complete', async () => {
