@@ -2,7 +2,7 @@
  * The counterparty's restorer: restores a verified night into the standby PostgreSQL.
  *
  * - each `postgres` dataset: `pg_restore --single-transaction --clean --if-exists --no-owner` of its
- *   dump into the database named after the dataset (created when missing);
+ *   dump into the database `CP_PG_DATABASES` names for the dataset (default: its name; created when missing);
  * - each `dynamoDbTable` dataset: the export's gzipped DynamoDB JSON lines into
  *   `counterparty.ddb_<dataset>` (key attributes as columns, the item as JSONB), in batches;
  * - every manifest entry into `counterparty.objects` (dataset, key, size, sha256, location);
