@@ -182,7 +182,9 @@ export class AzureCounterparty extends Construct {
 
     // Least privilege, each at the narrowest scope.
     const copyWrite = this.storage.grantReadWrite('CopyIdentityExportsWriter', this.copyIdentity.principalId);
-    const copyPush = this.registry.grantPush('CopyIdentityImageMirror', this.copyIdentity.principalId);
+    // Pull only: the copy job runs the jobs image from this registry. Images are mirrored into it by the
+    // release step (docs/azure.md "Images live on this side"), not by a nightly job with push rights.
+    const copyPull = this.registry.grantPull('CopyIdentityImagePull', this.copyIdentity.principalId);
     const verifyRead = this.storage.grantRead('VerifyIdentityExportsReader', this.verifyIdentity.principalId);
     const verifyRecords = this.storage.grantWritePrefix('VerifyIdentityRecordsWriter', this.verifyIdentity.principalId, naming.VERIFICATIONS_PREFIX);
     const verifySecret = this.database.grantPasswordRead('VerifyIdentityPasswordReader', this.verifyIdentity.principalId);
@@ -203,8 +205,7 @@ export class AzureCounterparty extends Construct {
       sourceRegion: plan.primary.region,
       roleArn: naming.azureReaderRoleArn(plan),
       tokenAudience: az.tokenAudience,
-      mirrorImages: [naming.ecrImageUri(plan, plan.images.jobs), naming.ecrImageUri(plan, plan.images.application)],
-      dependsOn: [copyWrite, copyPush],
+      dependsOn: [copyWrite, copyPull],
     });
 
     const dbConnection = {

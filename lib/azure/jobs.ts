@@ -130,13 +130,6 @@ export interface NightlyCopyJobProps extends CounterpartyJobProps {
   readonly roleArn: string;
   /** `CP_AZURE_TOKEN_AUDIENCE`: the audience of the Entra token (the AWS role requires it as `aud`). */
   readonly tokenAudience: string;
-  /**
-   * Images to mirror from the primary's ECR into this side's registry after the copy
-   * (`CP_MIRROR_IMAGES`, comma-separated ECR URIs; `CP_MIRROR_REGISTRY` = `registryServer`).
-   * The same keyless AWS role reads them; the identity needs `AcrPush` on the registry.
-   * @default [] (no mirror)
-   */
-  readonly mirrorImages?: readonly string[];
 }
 
 /** The nightly keyless copy (`copy` command): Entra token → AWS web identity → incremental copy into `CP_STORE`. */
@@ -157,11 +150,6 @@ export class NightlyCopyJob extends Construct {
       CP_AZURE_TOKEN_AUDIENCE: props.tokenAudience,
       CP_STORE: props.store,
     };
-    const mirror = props.mirrorImages ?? [];
-    if (mirror.length > 0) {
-      env.CP_MIRROR_IMAGES = mirror.join(',');
-      env.CP_MIRROR_REGISTRY = props.registryServer;
-    }
     this.environment = env;
     this.job = makeJob(this, props, 'copy', Object.entries(env).map(([name, value]) => ({ name, value })));
   }

@@ -147,8 +147,6 @@ describe('AzureCounterparty from the reference plan', () => {
       AWS_ROLE_ARN: naming.azureReaderRoleArn(plan),
       CP_AZURE_TOKEN_AUDIENCE: az.tokenAudience,
       CP_STORE: `azblob://${naming.azureStorageAccountName(plan)}/${naming.AZURE_EXPORTS_CONTAINER}`,
-      CP_MIRROR_IMAGES: `${naming.ecrImageUri(plan, plan.images.jobs)},${naming.ecrImageUri(plan, plan.images.application)}`,
-      CP_MIRROR_REGISTRY: acr,
     });
   });
 
@@ -190,9 +188,11 @@ describe('AzureCounterparty from the reference plan', () => {
     const of = (who: string) => grants.filter((g) => g.principal === principal(who)).map(({ role, scope, condition }) => ({ role, scope, condition }));
     expect(of('CopyIdentity')).toEqual(expect.arrayContaining([
       { role: 'Storage Blob Data Contributor', scope: container, condition: undefined },
-      { role: 'AcrPush', scope: registry, condition: undefined },
+      { role: 'AcrPull', scope: registry, condition: undefined },
     ]));
     expect(of('CopyIdentity')).toHaveLength(2);
+    // No identity of a job may push images: mirroring is the release step's, not a nightly job's.
+    expect(grants.filter((g) => g.role === 'AcrPush')).toEqual([]);
     expect(of('VerifyIdentity')).toEqual(expect.arrayContaining([
       { role: 'Storage Blob Data Reader', scope: container, condition: undefined },
       { role: 'Storage Blob Data Contributor', scope: container, condition: blobPathCondition(naming.VERIFICATIONS_PREFIX) },
