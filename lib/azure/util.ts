@@ -26,22 +26,6 @@ export const ROLES = {
   acrPush: 'AcrPush',
 } as const;
 
-/**
- * Terraform resource types whose loss loses data, keys or the identity the AWS
- * trust names. Every instance carries `lifecycle.preventDestroy` (a test walks
- * the synthesized JSON to prove it).
- */
-export const STATEFUL_RESOURCE_TYPES = [
-  'azurerm_resource_group',
-  'azurerm_storage_account',
-  'azurerm_storage_container',
-  'azurerm_key_vault',
-  'azurerm_key_vault_key',
-  'azurerm_key_vault_secret',
-  'azurerm_postgresql_flexible_server',
-  'azurerm_container_registry',
-  'azurerm_log_analytics_workspace',
-] as const;
 
 /** Strips `/32` (Azure Storage IP rules refuse it; a bare address means the same). */
 export function storageIpRule(cidr: string): string {

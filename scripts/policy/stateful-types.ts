@@ -33,6 +33,7 @@ export const STATEFUL_TERRAFORM_TYPES: readonly string[] = [
   'google_sql_database',
   'google_secret_manager_secret',
   'google_artifact_registry_repository',
+  'azurerm_resource_group',
   'azurerm_storage_account',
   'azurerm_storage_container',
   'azurerm_key_vault',
@@ -41,6 +42,7 @@ export const STATEFUL_TERRAFORM_TYPES: readonly string[] = [
   'azurerm_postgresql_flexible_server',
   'azurerm_postgresql_flexible_server_database',
   'azurerm_container_registry',
+  'azurerm_log_analytics_workspace',
 ];
 
 /**

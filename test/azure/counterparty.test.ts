@@ -9,7 +9,11 @@ import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { counterpartySchedule, naming, resolvePlan } from '../../lib/core';
-import { AZURE_OUTPUTS, STATEFUL_RESOURCE_TYPES, blobPathCondition } from '../../lib/azure';
+import { AZURE_OUTPUTS, blobPathCondition } from '../../lib/azure';
+import { STATEFUL_TERRAFORM_TYPES } from '../../scripts/policy/stateful-types';
+
+/** The project's one list of stateful Terraform types (shared with the policy rules and the upgrade check). */
+const STATEFUL_RESOURCE_TYPES = STATEFUL_TERRAFORM_TYPES.filter((t) => t.startsWith('azurerm_'));
 import { only, ref, referencePlan, synthPlan, withAzure, type Synth } from './helpers';
 
 Testing.setupJest();

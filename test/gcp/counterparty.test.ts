@@ -13,13 +13,12 @@ import { GCP_OUTPUTS, GcpCounterparty } from '../../lib/gcp';
 import { referencePlan } from '../../stacks/reference-plan';
 import { only, planWith, resources, synthStack, type TfJson } from './helpers';
 
+import { STATEFUL_TERRAFORM_TYPES } from '../../scripts/policy/stateful-types';
+
 Testing.setupJest();
 
-/** Terraform types that hold data or identity that must never be replaced by an upgrade. */
-const STATEFUL_TYPES = [
-  'google_storage_bucket', 'google_kms_key_ring', 'google_kms_crypto_key', 'google_sql_database_instance', 'google_sql_database',
-  'google_secret_manager_secret', 'google_artifact_registry_repository',
-];
+/** Terraform types that hold data or identity that must never be replaced by an upgrade: the project's one list. */
+const STATEFUL_TYPES = STATEFUL_TERRAFORM_TYPES.filter((t) => t.startsWith('google_'));
 
 function walk(value: unknown, visit: (key: string, v: unknown, path: string) => void, path = ''): void {
   if (Array.isArray(value)) value.forEach((v, i) => walk(v, visit, `${path}[${i}]`));
