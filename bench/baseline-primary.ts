@@ -1,0 +1,542 @@
+/**
+ * BENCHMARK BASELINE ONLY. Not part of Counterparty, not exported, not tested.
+ *
+ * The AWS resources that Counterparty's `PrimarySite` emits for a plan, written
+ * directly with plain aws-cdk-lib L2/L1 constructs and no Counterparty code:
+ * no import from lib/, no plan validation, no naming contract (the names are
+ * spelled out here), no night templates. It exists so that `npm run bench`
+ * can compare the cost of synthesizing `PrimarySite` against the cost of the
+ * same template written by hand (issue 7, "hand-written baseline").
+ *
+ * It mirrors lib/aws as of the benchmark's writing, down to construct IDs, so
+ * that the two templates are the same: the harness prints both templates'
+ * resource counts per type and a normalized diff at every size. When lib/aws
+ * changes what it emits, this file must follow, or the comparison says so.
+ *
+ * It reads the plan as a plain object (the shape of a generated plan:
+ * scripts/bench/plan-gen.ts), with every default written out.
+ */
+import * as path from 'node:path';
+import { ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags, TimeZone, Validations } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+interface Network { vpcId: string; subnetIds: readonly string[]; securityGroupIds: readonly string[]; availabilityZones?: readonly string[] }
+type BaselineDataset =
+  | { kind: 's3Bucket'; name: string; bucketName: string; prefix?: string }
+  | { kind: 'dynamoDbTable'; name: string; tableName: string }
+  | { kind: 'postgres'; name: string; engine: string; identifier: string; endpoint: string; port?: number; databaseName: string; credentialsSecretArn: string; network: Network }
+  | { kind: 'connectInstance'; name: string; instanceId: string };
+
+/** The plan fields the baseline reads (a generated plan, with its defaults as the plan generator writes them). */
+export interface BaselinePlan {
+  readonly system: string;
+  readonly primary: { readonly account: string; readonly region: string };
+  readonly datasets: readonly BaselineDataset[];
+  readonly retentionDays: number;
+  readonly counterparties: {
+    readonly gcp?: { readonly storageTransferSubjectId?: string };
+    readonly azure?: { readonly tenantId: string; readonly copyIdentityPrincipalId?: string; readonly tokenAudience?: string };
+  };
+  readonly notifications?: { readonly emails?: readonly string[] };
+  readonly images?: { readonly application?: string; readonly jobs?: string };
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+const HANDLERS = path.join(__dirname, '..', 'lib', 'runtime', 'handlers');
+
+/** A KMS key with rotation, RETAIN, an alias and a statement denying deletion/disabling to all but the account root. */
+function protectedKey(scope: Construct, id: string, alias: string, description: string): kms.Key {
+  const holder = new Construct(scope, id);
+  const key = new kms.Key(holder, 'Key', { description, enableKeyRotation: true, pendingWindow: Duration.days(30), removalPolicy: RemovalPolicy.RETAIN });
+  key.addAlias(alias);
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'DenyKeyDestruction',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:ScheduleKeyDeletion', 'kms:DisableKey'],
+    resources: ['*'],
+    conditions: { ArnNotEquals: { 'aws:PrincipalArn': [Stack.of(scope).formatArn({ service: 'iam', region: '', resource: 'root' })] } },
+  }));
+  return key;
+}
+
+export class BaselinePrimary extends Construct {
+  constructor(scope: Construct, id: string, props: { plan: BaselinePlan }) {
+    super(scope, id);
+    const plan = props.plan;
+    const stack = Stack.of(this);
+    const { system } = plan;
+    const { account, region } = plan.primary;
+    const days = plan.retentionDays;
+    for (const [k, v] of Object.entries(plan.tags ?? {})) Tags.of(this).add(k, v);
+
+    // Operations key.
+    const opsKey = protectedKey(this, 'OperationsKey', `alias/${system}/exports-operations`, `Counterparty ${system}: encrypts logs, the alarm topic and the jobs image repository`);
+    opsKey.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowCloudWatchLogs',
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
+    }));
+
+    // Export bucket and its access log bucket.
+    const bucketName = `${system}-exports-${account}-${region}`;
+    const exportScope = new Construct(this, 'ExportBucket');
+    exportScope.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+    const exportKey = protectedKey(exportScope, 'Key', `alias/${system}/exports`, `Encrypts the immutable export bucket ${bucketName}`);
+    const accessLogs = new s3.Bucket(exportScope, 'AccessLogs', {
+      bucketName: `${system}-access-logs-${account}-${region}`,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(Math.max(days, 365)), noncurrentVersionExpiration: Duration.days(1), abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+    });
+    const bucket = new s3.Bucket(exportScope, 'Bucket', {
+      bucketName,
+      objectLockEnabled: true,
+      objectLockDefaultRetention: s3.ObjectLockRetention.governance(Duration.days(days)),
+      versioned: true,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: exportKey,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: `${bucketName}/`,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        { id: 'expire-noncurrent-after-retention', noncurrentVersionExpiration: Duration.days(days), abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        { id: 'expire-current-after-retention-0', prefix: 'nights/', expiration: Duration.days(days) },
+        { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
+      ],
+    });
+    const viaS3 = { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } };
+    const writeUnder = (grantee: iam.IGrantable, keyPattern: string) => {
+      iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resourceArns: [bucket.arnForObjects(keyPattern)] });
+      grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [exportKey.keyArn], conditions: viaS3 }));
+    };
+    const readUnder = (grantee: iam.IGrantable, keyPattern = '*') => {
+      iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] });
+      iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [bucket.arnForObjects(keyPattern)] });
+      grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [exportKey.keyArn], conditions: viaS3 }));
+    };
+
+    // Locked Backup vault.
+    const vaultScope = new Construct(this, 'BackupVault');
+    const vaultKey = protectedKey(vaultScope, 'Key', `alias/${system}/backup-vault`, `Encrypts the recovery points of the AWS Backup vault ${system}-vault`);
+    const vault = new backup.BackupVault(vaultScope, 'Vault', {
+      backupVaultName: `${system}-vault`,
+      encryptionKey: vaultKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lockConfiguration: { minRetention: Duration.days(days) },
+    });
+
+    // Nightly AWS Backup plan, selection by ARN, customer-managed policy.
+    const tables: string[] = [];
+    const clusters: string[] = [];
+    const instances: string[] = [];
+    const buckets: string[] = [];
+    const selected: string[] = [];
+    for (const ds of plan.datasets) {
+      let arn: string | undefined;
+      if (ds.kind === 's3Bucket') buckets.push(arn = stack.formatArn({ service: 's3', region: '', account: '', resource: ds.bucketName }));
+      if (ds.kind === 'dynamoDbTable') tables.push(arn = stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: ds.tableName }));
+      if (ds.kind === 'postgres') {
+        if (ds.engine === 'aurora-postgresql') clusters.push(arn = stack.formatArn({ service: 'rds', resource: 'cluster', resourceName: ds.identifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+        else instances.push(arn = stack.formatArn({ service: 'rds', resource: 'db', resourceName: ds.identifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+      }
+      if (arn) selected.push(arn);
+    }
+    if (selected.length > 0) {
+      const snaps = new Construct(this, 'Snapshots');
+      const policy = new iam.ManagedPolicy(snaps, 'BackupPolicy', { description: 'AWS Backup: back up the Counterparty-protected resources only' });
+      if (tables.length) {
+        policy.addStatements(
+          new iam.PolicyStatement({ sid: 'DynamoDbBackup', actions: ['dynamodb:DescribeTable', 'dynamodb:CreateBackup', 'dynamodb:StartAwsBackupJob', 'dynamodb:ListTagsOfResource'], resources: tables }),
+          new iam.PolicyStatement({ sid: 'DynamoDbBackupResources', actions: ['dynamodb:DescribeBackup', 'dynamodb:DeleteBackup'], resources: tables.map((t) => `${t}/backup/*`) }),
+        );
+      }
+      if (clusters.length || instances.length) {
+        const snapshotArns = [
+          ...(clusters.length ? [stack.formatArn({ service: 'rds', resource: 'cluster-snapshot', resourceName: 'awsbackup:*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })] : []),
+          ...(instances.length ? [stack.formatArn({ service: 'rds', resource: 'snapshot', resourceName: 'awsbackup:*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })] : []),
+        ];
+        policy.addStatements(
+          new iam.PolicyStatement({ sid: 'RdsSnapshot', actions: ['rds:CreateDBClusterSnapshot', 'rds:CreateDBSnapshot', 'rds:AddTagsToResource', 'rds:ListTagsForResource'], resources: [...clusters, ...instances, ...snapshotArns] }),
+          new iam.PolicyStatement({
+            sid: 'RdsSnapshotManage',
+            actions: ['rds:CopyDBClusterSnapshot', 'rds:CopyDBSnapshot', 'rds:DeleteDBClusterSnapshot', 'rds:DeleteDBSnapshot', 'rds:ModifyDBClusterSnapshotAttribute', 'rds:ModifyDBSnapshotAttribute'],
+            resources: snapshotArns,
+          }),
+          new iam.PolicyStatement({ sid: 'RdsDescribe', actions: ['rds:DescribeDBClusters', 'rds:DescribeDBInstances', 'rds:DescribeDBClusterSnapshots', 'rds:DescribeDBSnapshots', 'rds:DescribeDBClusterAutomatedBackups'], resources: ['*'] }),
+        );
+      }
+      if (buckets.length) {
+        policy.addStatements(
+          new iam.PolicyStatement({
+            sid: 'S3BucketBackup',
+            actions: ['s3:GetInventoryConfiguration', 's3:PutInventoryConfiguration', 's3:ListBucketVersions', 's3:ListBucket', 's3:GetBucketVersioning',
+              's3:GetBucketNotification', 's3:PutBucketNotification', 's3:GetBucketLocation', 's3:GetBucketTagging', 's3:GetBucketAcl'],
+            resources: buckets,
+          }),
+          new iam.PolicyStatement({
+            sid: 'S3ObjectBackup',
+            actions: ['s3:GetObjectAcl', 's3:GetObject', 's3:GetObjectVersionTagging', 's3:GetObjectVersionAcl', 's3:GetObjectTagging', 's3:GetObjectVersion'],
+            resources: buckets.map((b) => `${b}/*`),
+          }),
+          new iam.PolicyStatement({
+            sid: 'S3BackupEventRule',
+            actions: ['events:DeleteRule', 'events:PutTargets', 'events:DescribeRule', 'events:EnableRule', 'events:PutRule', 'events:RemoveTargets', 'events:ListTargetsByRule', 'events:DisableRule'],
+            resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'AwsBackupManagedRule*' })],
+          }),
+          new iam.PolicyStatement({ sid: 'S3BackupMetrics', actions: ['cloudwatch:GetMetricData', 'events:ListRules'], resources: ['*'] }),
+          new iam.PolicyStatement({ sid: 'S3SourceKeys', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: ['*'], conditions: { StringLike: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } } }),
+        );
+      }
+      policy.addStatements(new iam.PolicyStatement({ sid: 'ResourceDiscovery', actions: ['tag:GetResources', 'backup:DescribeBackupVault'], resources: ['*'] }));
+      const backupRole = new iam.Role(snaps, 'Role', {
+        assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
+        description: 'Assumed by AWS Backup for the Counterparty nightly snapshot plan',
+        managedPolicies: [policy],
+      });
+      vaultKey.grant(backupRole, 'kms:CreateGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:RetireGrant', 'kms:DescribeKey');
+      const backupPlan = new backup.BackupPlan(snaps, 'Plan', { backupPlanName: `${system}-nightly`, backupVault: vault });
+      backupPlan.addRule(new backup.BackupPlanRule({
+        ruleName: 'Nightly',
+        backupVault: vault,
+        scheduleExpression: events.Schedule.expression('cron(0 2 * * ? *)'),
+        scheduleExpressionTimezone: TimeZone.of('UTC'),
+        startWindow: Duration.hours(1),
+        completionWindow: Duration.hours(8),
+        deleteAfter: Duration.days(days),
+      }));
+      backupPlan.addSelection('ProtectedResources', {
+        role: backupRole,
+        resources: selected.map((a) => backup.BackupResource.fromArn(a)),
+        allowRestores: false,
+        disableDefaultBackupPolicy: true,
+      });
+    }
+
+    // Image repositories.
+    const jobsImage = plan.images?.jobs ?? 'counterparty-jobs:0.1.0';
+    const appImage = plan.images?.application ?? 'contact-centre-app:stable';
+    const jobsRepository = new ecr.Repository(this, 'JobsImageRepository', {
+      repositoryName: jobsImage.slice(0, jobsImage.lastIndexOf(':')),
+      imageTagMutability: ecr.TagMutability.IMMUTABLE,
+      imageScanOnPush: true,
+      encryption: ecr.RepositoryEncryption.KMS,
+      encryptionKey: opsKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const appRepository = ecr.Repository.fromRepositoryName(this, 'ApplicationImageRepository', appImage.slice(0, appImage.lastIndexOf(':')));
+
+    // Nightly export pipeline.
+    const ne = new Construct(this, 'NightlyExport');
+    const night = (template: string) => sfn.JsonPath.format(template, sfn.JsonPath.stringAt('$.night'));
+    const firstPg = plan.datasets.find((d) => d.kind === 'postgres');
+    const network = firstPg && firstPg.kind === 'postgres' ? firstPg.network : undefined;
+    const vpc = network ? ec2.Vpc.fromVpcAttributes(ne, 'JobsVpc', { vpcId: network.vpcId, availabilityZones: network.availabilityZones ? [...network.availabilityZones] : Fn.getAzs() }) : undefined;
+    const cluster = plan.datasets.some((d) => d.kind === 's3Bucket' || d.kind === 'postgres')
+      ? new ecs.Cluster(ne, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED })
+      : undefined;
+    const logGroup = (id: string) => new logs.LogGroup(ne, id, { encryptionKey: opsKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    const taskDefinition = (id: string, cpu: number, memoryLimitMiB: number) => {
+      const td = new ecs.FargateTaskDefinition(ne, id, { cpu, memoryLimitMiB, runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX } });
+      const lg = logGroup(`${id}Logs`);
+      td.addVolume({ name: 'tmp' });
+      td.addContainer('jobs', {
+        image: ecs.ContainerImage.fromEcrRepository(jobsRepository, jobsImage.slice(jobsImage.lastIndexOf(':') + 1)),
+        logging: ecs.LogDrivers.awsLogs({ logGroup: lg, streamPrefix: id }),
+        readonlyRootFilesystem: true,
+        environment: { CP_EXPORT_BUCKET: bucket.bucketName, AWS_REGION: stack.region },
+      }).addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+      return td;
+    };
+    const runTask = (id: string, td: ecs.FargateTaskDefinition, net: Network, command: string, environment: Record<string, string>) => {
+      const subnets = net.subnetIds.map((s, i) => {
+        const subnet = ec2.Subnet.fromSubnetId(ne, `${id}Subnet${i}`, s);
+        Validations.of(subnet).acknowledge({ id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId', reason: 'The subnet is only passed to ecs:RunTask; its route table is never read.' });
+        return subnet;
+      });
+      return new tasks.EcsRunTask(ne, id, {
+        integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+        cluster: cluster!,
+        taskDefinition: td,
+        launchTarget: new tasks.EcsFargateLaunchTarget({ platformVersion: ecs.FargatePlatformVersion.LATEST }),
+        subnets: { subnets },
+        securityGroups: net.securityGroupIds.map((g, i) => ec2.SecurityGroup.fromSecurityGroupId(ne, `${id}Sg${i}`, g, { mutable: false })),
+        assignPublicIp: false,
+        containerOverrides: [{ containerDefinition: td.defaultContainer!, command: [command], environment: Object.entries(environment).map(([name, value]) => ({ name, value })) }],
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+    };
+    const newFunction = (fid: string, handler: string, timeout: Duration, memorySize: number) => {
+      const lg = logGroup(`${fid}Logs`);
+      const role = new iam.Role(ne, `${fid}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `Counterparty ${handler} function` });
+      role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [lg.logGroupArn, `${lg.logGroupArn}:*`] }));
+      return new nodejs.NodejsFunction(ne, fid, {
+        entry: path.join(HANDLERS, `${handler}.ts`),
+        handler: 'handler',
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        timeout,
+        memorySize,
+        role,
+        logGroup: lg,
+        tracing: lambda.Tracing.ACTIVE,
+        environment: { NODE_OPTIONS: '--enable-source-maps' },
+        bundling: { minify: true, sourceMap: true, target: 'node24', format: nodejs.OutputFormat.CJS, bundleAwsSDK: true },
+      });
+    };
+
+    let syncTd: ecs.FargateTaskDefinition | undefined;
+    let pgTd: ecs.FargateTaskDefinition | undefined;
+    let connectFn: nodejs.NodejsFunction | undefined;
+    const branches: sfn.IChainable[] = plan.datasets.map((ds): sfn.IChainable => {
+      switch (ds.kind) {
+        case 'dynamoDbTable': {
+          const tableArn = stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: ds.tableName });
+          const start = new tasks.CallAwsService(ne, `Export ${ds.name}`, {
+            service: 'dynamodb',
+            action: 'exportTableToPointInTime',
+            parameters: {
+              TableArn: tableArn,
+              S3Bucket: bucket.bucketName,
+              S3BucketOwner: stack.account,
+              S3Prefix: night(`nights/{}/${ds.name}`),
+              ExportFormat: 'DYNAMODB_JSON',
+              S3SseAlgorithm: 'KMS',
+              S3SseKmsKeyId: exportKey.keyArn,
+              ClientToken: night(`{}-${ds.name}`),
+            },
+            iamResources: [tableArn],
+            iamAction: 'dynamodb:ExportTableToPointInTime',
+            additionalIamStatements: [
+              new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [bucket.arnForObjects(`nights/*/${ds.name}/*`)] }),
+              new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [exportKey.keyArn] }),
+            ],
+            resultSelector: { 'exportArn.$': '$.ExportDescription.ExportArn' },
+            resultPath: '$.export',
+          });
+          const wait = new sfn.Wait(ne, `Wait for ${ds.name}`, { time: sfn.WaitTime.duration(Duration.minutes(2)) });
+          const describe = new tasks.CallAwsService(ne, `Check ${ds.name}`, {
+            service: 'dynamodb',
+            action: 'describeExport',
+            parameters: { 'ExportArn.$': '$.export.exportArn' },
+            iamResources: [`${tableArn}/export/*`],
+            iamAction: 'dynamodb:DescribeExport',
+            resultSelector: { 'exportArn.$': '$.ExportDescription.ExportArn', 'status.$': '$.ExportDescription.ExportStatus' },
+            resultPath: '$.export',
+          });
+          describe.addRetry({ errors: ['DynamoDb.LimitExceededException', 'DynamoDb.InternalServerErrorException'], interval: Duration.seconds(10), maxAttempts: 5, backoffRate: 2 });
+          return start.next(wait).next(describe).next(new sfn.Choice(ne, `${ds.name} done?`)
+            .when(sfn.Condition.stringEquals('$.export.status', 'COMPLETED'), new sfn.Succeed(ne, `${ds.name} exported`))
+            .when(sfn.Condition.stringEquals('$.export.status', 'FAILED'), new sfn.Fail(ne, `${ds.name} export failed`, { error: 'DynamoDbExportFailed', cause: `ExportTableToPointInTime of ${ds.name} ended FAILED` }))
+            .otherwise(wait));
+        }
+        case 's3Bucket': {
+          syncTd ??= taskDefinition('SyncObjectsTask', 1024, 2048);
+          const source = s3.Bucket.fromBucketName(ne, `Source-${ds.name}`, ds.bucketName);
+          syncTd.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [source.bucketArn] }));
+          syncTd.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
+            actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging'],
+            resources: [source.arnForObjects(ds.prefix ? `${ds.prefix}*` : '*')],
+          }));
+          syncTd.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
+            actions: ['kms:Decrypt'],
+            resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+            conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+          }));
+          readUnder(syncTd.taskRole, `objects/${ds.name}/*`);
+          writeUnder(syncTd.taskRole, `objects/${ds.name}/*`);
+          return runTask(`Sync ${ds.name}`, syncTd, network!, 'sync-objects', {
+            CP_DATASET: ds.name,
+            CP_SOURCE_BUCKET: source.bucketName,
+            ...(ds.prefix ? { CP_SOURCE_PREFIX: ds.prefix } : {}),
+          });
+        }
+        case 'postgres': {
+          pgTd ??= taskDefinition('ExportPostgresTask', 1024, 4096);
+          secretsmanager.Secret.fromSecretCompleteArn(ne, `Secret-${ds.name}`, ds.credentialsSecretArn).grantRead(pgTd.taskRole);
+          writeUnder(pgTd.taskRole, `nights/*/${ds.name}/dump.pgdump`);
+          return runTask(`Dump ${ds.name}`, pgTd, ds.network, 'export-postgres', {
+            CP_DATASET: ds.name,
+            PGHOST: ds.endpoint,
+            PGPORT: String(ds.port ?? 5432),
+            PGDATABASE: ds.databaseName,
+            CP_PG_SECRET_ARN: ds.credentialsSecretArn,
+            CP_NIGHT: sfn.JsonPath.stringAt('$.night'),
+          });
+        }
+        case 'connectInstance': {
+          connectFn ??= newFunction('ConnectExport', 'connect-export', Duration.minutes(15), 512);
+          const instanceArn = stack.formatArn({ service: 'connect', resource: 'instance', resourceName: ds.instanceId });
+          connectFn.addToRolePolicy(new iam.PolicyStatement({
+            sid: `ReadConnectConfiguration${ds.name.replace(/[^A-Za-z0-9]/g, '')}`,
+            actions: ['connect:List*', 'connect:Describe*', 'connect:GetPromptFile'],
+            resources: [instanceArn, `${instanceArn}/*`],
+          }));
+          writeUnder(connectFn, `nights/*/${ds.name}/*`);
+          return new tasks.LambdaInvoke(ne, `Export ${ds.name} configuration`, {
+            lambdaFunction: connectFn,
+            payload: sfn.TaskInput.fromObject({ instanceId: ds.instanceId, bucket: bucket.bucketName, prefix: night(`nights/{}/${ds.name}/`) }),
+            payloadResponseOnly: true,
+            retryOnServiceExceptions: true,
+            resultPath: sfn.JsonPath.DISCARD,
+          });
+        }
+      }
+    });
+
+    const nightFromSchedule = new sfn.Pass(ne, 'Night from scheduled time', {
+      parameters: { 'night.$': "States.ArrayGetItem(States.StringSplit($.scheduledTime, 'T'), 0)", 'scheduledTime.$': '$.scheduledTime' },
+    });
+    const nightGiven = new sfn.Pass(ne, 'Night given', { parameters: { 'night.$': '$.night' } });
+    const exportsState = new sfn.Parallel(ne, 'Export datasets', { resultPath: sfn.JsonPath.DISCARD });
+    for (const b of branches) exportsState.branch(b);
+    const manifestFn = newFunction('BuildManifest', 'build-manifest', Duration.minutes(15), 1024);
+    readUnder(manifestFn);
+    writeUnder(manifestFn, 'nights/*/manifest.json');
+    const manifest = new tasks.LambdaInvoke(ne, 'Write manifest', {
+      lambdaFunction: manifestFn,
+      payload: sfn.TaskInput.fromObject({ bucket: bucket.bucketName, 'night.$': '$.night', datasets: plan.datasets.map((d) => ({ name: d.name, kind: d.kind })) }),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+    });
+    const definition = new sfn.Choice(ne, 'Night given?')
+      .when(sfn.Condition.isPresent('$.night'), nightGiven)
+      .otherwise(nightFromSchedule)
+      .afterwards()
+      .next(exportsState)
+      .next(manifest);
+    const stateMachine = new sfn.StateMachine(ne, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: Duration.hours(3),
+      tracingEnabled: true,
+      logs: { destination: logGroup('StateMachineLogs'), level: sfn.LogLevel.ALL, includeExecutionData: false },
+      comment: 'Counterparty nightly portable export',
+    });
+    new scheduler.Schedule(ne, 'Schedule', {
+      description: 'Starts the Counterparty nightly export',
+      schedule: scheduler.ScheduleExpression.expression('cron(0 2 * * ? *)', TimeZone.of('UTC')),
+      enabled: true,
+      target: new schedulerTargets.StepFunctionsStartExecution(stateMachine, {
+        input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(1),
+      }),
+    });
+
+    // Keyless counterparty readers.
+    const readerRole = (rid: string, roleName: string, principal: iam.IPrincipal, description: string) => {
+      const role = new iam.Role(new Construct(this, rid), 'Role', { roleName, path: '/counterparty/', assumedBy: principal, description, maxSessionDuration: Duration.hours(1) });
+      iam.Grant.addToPrincipal({ grantee: role, actions: ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketLocation'], resourceArns: [bucket.bucketArn] });
+      iam.Grant.addToPrincipal({ grantee: role, actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging'], resourceArns: [bucket.arnForObjects('*')] });
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [exportKey.keyArn], conditions: viaS3 }));
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'EcrAuthorizationToken', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'EcrPullImages', actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], resources: [jobsRepository.repositoryArn, appRepository.repositoryArn] }));
+      return role;
+    };
+    const gcp = plan.counterparties.gcp;
+    if (gcp?.storageTransferSubjectId) {
+      const role = readerRole('GcpReader', `${system}-gcp-reader`, new iam.WebIdentityPrincipal('accounts.google.com', { StringEquals: { 'accounts.google.com:sub': gcp.storageTransferSubjectId } }),
+        'Read-only access to the Counterparty export bucket for the GCP Storage Transfer Service (keyless)');
+      new CfnOutput(this, 'GcpReaderRoleArn', { value: role.roleArn, description: 'Role the GCP Storage Transfer Service assumes (naming.gcpReaderRoleArn)' });
+    }
+    const azure = plan.counterparties.azure;
+    if (azure?.copyIdentityPrincipalId) {
+      const audience = azure.tokenAudience ?? 'api://AzureADTokenExchange';
+      const host = `sts.windows.net/${azure.tenantId}/`;
+      // The OIDC provider lives under the AzureReader scope, as in lib/aws; create that scope first.
+      const scopeAz = new Construct(this, 'AzureReader');
+      const provider = new iam.OidcProviderNative(scopeAz, 'OidcProvider', { url: `https://${host}`, clientIds: [audience] });
+      const role = new iam.Role(scopeAz, 'Role', {
+        roleName: `${system}-azure-reader`,
+        path: '/counterparty/',
+        assumedBy: new iam.WebIdentityPrincipal(provider.oidcProviderArn, { StringEquals: { [`${host}:aud`]: audience, [`${host}:sub`]: azure.copyIdentityPrincipalId } }),
+        description: 'Read-only access to the Counterparty export bucket for the Azure copy job managed identity (keyless)',
+        maxSessionDuration: Duration.hours(1),
+      });
+      iam.Grant.addToPrincipal({ grantee: role, actions: ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketLocation'], resourceArns: [bucket.bucketArn] });
+      iam.Grant.addToPrincipal({ grantee: role, actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging'], resourceArns: [bucket.arnForObjects('*')] });
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [exportKey.keyArn], conditions: viaS3 }));
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'EcrAuthorizationToken', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'EcrPullImages', actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], resources: [jobsRepository.repositoryArn, appRepository.repositoryArn] }));
+      new CfnOutput(this, 'AzureReaderRoleArn', { value: role.roleArn, description: 'Role the Azure copy identity assumes (naming.azureReaderRoleArn)' });
+      new CfnOutput(this, 'AzureOidcProviderArn', { value: provider.oidcProviderArn, description: 'IAM OIDC provider of the Entra tenant issuer' });
+    }
+
+    // Freshness alarms.
+    const alarmsScope = new Construct(this, 'Alarms');
+    opsKey.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowCloudWatchAlarmsToPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+    }));
+    const topic = new sns.Topic(alarmsScope, 'Topic', { masterKey: opsKey, enforceSSL: true, displayName: 'Counterparty nightly export alarms' });
+    for (const email of plan.notifications?.emails ?? []) topic.addSubscription(new subs.EmailSubscription(email));
+    const hours = 24 + 6;
+    const stale = new cloudwatch.Alarm(alarmsScope, 'NoSuccessfulNight', {
+      alarmDescription: `No nightly export succeeded in the last ${hours} hours (RPO + grace).`,
+      metric: stateMachine.metricSucceeded({ period: Duration.hours(1), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: hours,
+      datapointsToAlarm: hours,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    const failed = new cloudwatch.Alarm(alarmsScope, 'NightFailed', {
+      alarmDescription: 'A nightly export execution failed, timed out or was aborted.',
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+        usingMetrics: {
+          failed: stateMachine.metricFailed({ statistic: 'Sum' }),
+          timedOut: stateMachine.metricTimedOut({ statistic: 'Sum' }),
+          aborted: stateMachine.metricAborted({ statistic: 'Sum' }),
+        },
+        period: Duration.minutes(5),
+        label: 'Failed, timed-out and aborted executions',
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    for (const alarm of [stale, failed]) {
+      alarm.addAlarmAction(new cwActions.SnsAction(topic));
+      alarm.addOkAction(new cwActions.SnsAction(topic));
+    }
+
+    new CfnOutput(this, 'ExportBucketName', { value: bucket.bucketName, description: 'Immutable export bucket (naming.exportBucketName)' });
+    new CfnOutput(this, 'ExportKeyArn', { value: exportKey.keyArn, description: 'KMS key of the export bucket' });
+    new CfnOutput(this, 'JobsImageRepositoryUri', { value: jobsRepository.repositoryUri, description: 'Push the jobs image here before the first night' });
+  }
+}
