@@ -52,7 +52,18 @@ export interface PrimarySiteProps {
    * @default true
    */
   readonly scheduleEnabled?: boolean;
+  /**
+   * The most datasets one primary stack may hold. Past about 250 the template
+   * outgrows CloudFormation's 1 MB limit and the pipeline's roles need more than
+   * IAM's 10 managed policies per role (measured: BENCHMARKS.md), so a larger
+   * plan is refused at synth time rather than failing at deploy time.
+   * @default 150
+   */
+  readonly maxDatasets?: number;
 }
+
+/** Default of {@link PrimarySiteProps.maxDatasets}. */
+export const DEFAULT_MAX_DATASETS = 150;
 
 type Source = NonNullable<PrimarySiteProps['sources']>[string];
 
@@ -95,6 +106,12 @@ export class PrimarySite extends Construct {
   constructor(scope: Construct, id: string, props: PrimarySiteProps) {
     super(scope, id);
     const resolved = resolvePlan(props.plan);
+    const maxDatasets = props.maxDatasets ?? DEFAULT_MAX_DATASETS;
+    if (resolved.datasets.length > maxDatasets) {
+      throw new Error(`${this.node.path}: plan.datasets has ${resolved.datasets.length} datasets; one primary stack holds at most ${maxDatasets} `
+        + '(past about 250 the template outgrows CloudFormation\'s 1 MB limit and its roles need more than 10 managed policies). '
+        + 'Fix: split the plan (one plan and PrimarySite per system or per group of datasets), or raise maxDatasets only after checking those limits.');
+    }
     this.plan = resolved;
     const plan = resolved;
     const stack = Stack.of(this);

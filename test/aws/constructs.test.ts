@@ -68,6 +68,13 @@ describe('construct validation errors name the path, the prop, the value and the
     expect(() => new PrimarySite(stack, 'Primary', { plan: referencePlan, sources: { 'contact-records': table } }))
       .toThrow(/Test\/Primary: sources\.contact-records is the table Test\/ContactRecords, whose point-in-time recovery is off.*Fix: .*pointInTimeRecoveryEnabled: true/);
   });
+  test('PrimarySite: more datasets than one deployable stack holds is refused at synth time', () => {
+    const many = Array.from({ length: 151 }, (_, i) => ({ kind: 'dynamoDbTable' as const, name: `table-${i}`, tableName: `acme-cc-table-${i}` }));
+    const big = { ...referencePlan, datasets: [...referencePlan.datasets, ...many] };
+    expect(() => new PrimarySite(testStack(), 'Primary', { plan: big }))
+      .toThrow(/Test\/Primary: plan\.datasets has 155 datasets; one primary stack holds at most 150 .*1 MB.*Fix: split the plan/);
+    expect(() => new PrimarySite(testStack(), 'Primary', { plan: { ...referencePlan, datasets: [...referencePlan.datasets, ...many.slice(0, 146)] } })).not.toThrow();
+  });
   test('PrimarySite: a source naming no dataset is refused', () => {
     const stack = testStack();
     const bucket = new s3.Bucket(stack, 'Other');
