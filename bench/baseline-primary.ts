@@ -25,6 +25,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -534,6 +535,29 @@ export class BaselinePrimary extends Construct {
       alarm.addAlarmAction(new cwActions.SnsAction(topic));
       alarm.addOkAction(new cwActions.SnsAction(topic));
     }
+
+    // Tamper detection, written out by hand: one EventBridge rule per service to the alarm topic.
+    const tamperScope = new Construct(this, 'TamperAlarm');
+    const tamperTarget = new eventsTargets.SnsTopic(topic);
+    const tamperRule = (id: string, description: string, source: string, eventSource: string, eventName: string[], match: Record<string, unknown>) =>
+      new events.Rule(tamperScope, id, {
+        description,
+        eventPattern: { source: [source], detailType: ['AWS API Call via CloudTrail'], detail: { eventSource: [eventSource], eventName, ...match } },
+        targets: [tamperTarget],
+      });
+    tamperRule('KeyTampering', 'Counterparty: deletion, disabling or policy change of a key protecting locked copies', 'aws.kms', 'kms.amazonaws.com',
+      ['ScheduleKeyDeletion', 'DisableKey', 'PutKeyPolicy'], { resources: { ARN: [exportKey.keyArn, vaultKey.keyArn, opsKey.keyArn] } });
+    tamperRule('VaultLockTampering', 'Counterparty: change of a locked backup vault\'s lock or access policy', 'aws.backup', 'backup.amazonaws.com',
+      ['DeleteBackupVaultLockConfiguration', 'PutBackupVaultLockConfiguration', 'PutBackupVaultAccessPolicy', 'DeleteBackupVaultAccessPolicy'], { requestParameters: { backupVaultName: [`${system}-vault`] } });
+    tamperRule('BucketLockTampering', 'Counterparty: change of the export bucket\'s Object Lock, policy or lifecycle', 'aws.s3', 's3.amazonaws.com',
+      ['PutObjectLockConfiguration', 'PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration', 'DeleteBucketLifecycle'], { requestParameters: { bucketName: [bucketName] } });
+    opsKey.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowEventBridgeToPublishTamperAlarms',
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      resources: ['*'],
+      conditions: { ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: '*' }) } },
+    }));
 
     new CfnOutput(this, 'ExportBucketName', { value: bucket.bucketName, description: 'Immutable export bucket (naming.exportBucketName)' });
     new CfnOutput(this, 'ExportKeyArn', { value: exportKey.keyArn, description: 'KMS key of the export bucket' });

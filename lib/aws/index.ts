@@ -11,3 +11,4 @@ export * from './counterparty-reader-role';
 export * from './freshness-alarms';
 export * from './primary-site';
 export { nightFormatTemplate } from './night-template';
+export * from './tamper-alarm';

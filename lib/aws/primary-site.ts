@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { awsScheduleExpression, formatIssue, naming, resolvePlan, type Dataset, type ProtectionPlan, type ResolvedPlan } from '../core';
 import { AzureReaderRole, GcpReaderRole } from './counterparty-reader-role';
 import { FreshnessAlarms } from './freshness-alarms';
+import { TamperAlarm } from './tamper-alarm';
 import { ImmutableExportBucket } from './immutable-export-bucket';
 import { LockedBackupVault } from './locked-backup-vault';
 import { NativeSnapshotPlan, type SnapshotCopyDestination, type SnapshotResource } from './native-snapshot-plan';
@@ -100,6 +101,8 @@ export class PrimarySite extends Construct {
   public readonly alarms: FreshnessAlarms;
   /** The topic the alarms notify. */
   public readonly alarmTopic: sns.ITopic;
+  /** Alarms on key deletion/disabling and lock or policy changes of the site's keys, vault and export bucket. */
+  public readonly tamperAlarm: TamperAlarm;
   /** The key of logs, the alarm topic and the image repository. */
   public readonly operationsKey: kms.IKey;
 
@@ -237,6 +240,14 @@ export class PrimarySite extends Construct {
       emails: plan.notifications.emails,
     });
     this.alarmTopic = this.alarms.topic;
+    // 7. Tamper detection: the ways around the locks (key deletion, lock or policy changes) alarm too.
+    this.tamperAlarm = new TamperAlarm(this, 'TamperAlarm', {
+      topic: this.alarmTopic,
+      topicKey: opsKey,
+      keys: [this.exportKey, this.backupVault.encryptionKey, opsKey],
+      backupVaultNames: [naming.backupVaultName(plan)],
+      bucketNames: [naming.exportBucketName(plan)],
+    });
 
     new CfnOutput(this, 'ExportBucketName', { value: this.exportBucket.bucket.bucketName, description: 'Immutable export bucket (naming.exportBucketName)' });
     new CfnOutput(this, 'ExportKeyArn', { value: this.exportKey.keyArn, description: 'KMS key of the export bucket' });

@@ -239,6 +239,37 @@ test('snapshot of the reference template (paired with the assertions above)', ()
   expect(t.toJSON()).toMatchSnapshot();
 });
 
+describe('reference primary: tamper detection', () => {
+  const rules = () => Object.values(t.findResources('AWS::Events::Rule')) as any[];
+  const topicRef = () => ({ Ref: stack.getLogicalId(stack.site.alarmTopic.node.defaultChild as never) });
+  const byService = (source: string) => {
+    const found = rules().filter((r) => JSON.stringify(r.Properties.EventPattern.source) === JSON.stringify([source]));
+    expect(found).toHaveLength(1);
+    return found[0].Properties;
+  };
+  const keyArn = (key: any) => ({ 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as never), 'Arn'] });
+
+  test('deleting, disabling or re-policying the export, vault or operations key alarms on the alarm topic', () => {
+    const r = byService('aws.kms');
+    expect(r.EventPattern['detail-type']).toEqual(['AWS API Call via CloudTrail']);
+    expect(r.EventPattern.detail.eventName).toEqual(['ScheduleKeyDeletion', 'DisableKey', 'PutKeyPolicy']);
+    expect(r.EventPattern.detail.resources.ARN).toEqual([keyArn(stack.site.exportKey), keyArn(stack.site.backupVault.encryptionKey), keyArn(stack.site.operationsKey)]);
+    expect(r.Targets).toEqual([expect.objectContaining({ Arn: topicRef() })]);
+  });
+
+  test('vault lock and export bucket lock/policy changes alarm too, on exactly those resources', () => {
+    expect(byService('aws.backup').EventPattern.detail).toMatchObject({ eventName: expect.arrayContaining(['DeleteBackupVaultLockConfiguration']), requestParameters: { backupVaultName: [naming.backupVaultName(referencePlan)] } });
+    expect(byService('aws.s3').EventPattern.detail).toMatchObject({ eventName: expect.arrayContaining(['PutObjectLockConfiguration', 'PutBucketPolicy']), requestParameters: { bucketName: [exportBucketName] } });
+  });
+
+  test('EventBridge rules of this account may use the topic key (to publish the alarms)', () => {
+    const ops = t.findResources('AWS::KMS::Key')[stack.getLogicalId(stack.site.operationsKey.node.defaultChild as never)];
+    const st = ops.Properties.KeyPolicy.Statement.find((x: any) => x.Sid === 'AllowEventBridgeToPublishTamperAlarms');
+    expect(st).toMatchObject({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: ['kms:GenerateDataKey*', 'kms:Decrypt'] });
+    expect(JSON.stringify(st.Condition.ArnLike['aws:SourceArn'])).toContain(':events:eu-central-1:111122223333:rule/*');
+  });
+});
+
 describe('plan variants', () => {
   test('compliance mode: COMPLIANCE Object Lock, compliance Vault Lock (ChangeableForDays), strict key protection', () => {
     const s = new ContactCentrePrimaryStack(testApp(), 'C', { plan: plan({ immutability: { mode: 'compliance', acknowledgeComplianceIsIrreversible: true, vaultLockChangeableForHours: 96 } }) });
