@@ -425,9 +425,18 @@ export class BaselinePrimary extends Construct {
     const manifestFn = newFunction('BuildManifest', 'build-manifest', Duration.minutes(15), 1024);
     readUnder(manifestFn);
     writeUnder(manifestFn, 'nights/*/manifest.json');
+    for (const ds of plan.datasets) {
+      if (ds.kind !== 'dynamoDbTable') continue;
+      writeUnder(manifestFn, `nights/*/${ds.name}/table.json`);
+      manifestFn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: ds.tableName })] }));
+    }
     const manifest = new tasks.LambdaInvoke(ne, 'Write manifest', {
       lambdaFunction: manifestFn,
-      payload: sfn.TaskInput.fromObject({ bucket: bucket.bucketName, 'night.$': '$.night', datasets: plan.datasets.map((d) => ({ name: d.name, kind: d.kind })) }),
+      payload: sfn.TaskInput.fromObject({
+        bucket: bucket.bucketName,
+        'night.$': '$.night',
+        datasets: plan.datasets.map((d) => (d.kind === 'dynamoDbTable' ? { name: d.name, kind: d.kind, tableName: d.tableName } : { name: d.name, kind: d.kind })),
+      }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: true,
     });
