@@ -131,14 +131,19 @@ export function parseManifest(bytes: Buffer | string, where = ''): Manifest {
 
 const MANIFEST_KEY_RE = /^nights\/(\d{4}-\d{2}-\d{2})\/manifest\.json$/;
 
-/** Nights that have a manifest in `store`, oldest first. */
-export async function listManifestNights(store: ObjectStore): Promise<string[]> {
+/** Nights named by the keys under `prefix` that match `keyPattern` (night in group 1), oldest first. */
+export async function listNightsByKey(store: ObjectStore, prefix: string, keyPattern: RegExp): Promise<string[]> {
   const nights: string[] = [];
-  for await (const o of store.list(naming.NIGHTS_PREFIX)) {
-    const m = MANIFEST_KEY_RE.exec(o.key);
+  for await (const o of store.list(prefix)) {
+    const m = keyPattern.exec(o.key);
     if (m && naming.isNightId(m[1])) nights.push(m[1]);
   }
   return nights.sort();
+}
+
+/** Nights that have a manifest in `store`, oldest first. */
+export function listManifestNights(store: ObjectStore): Promise<string[]> {
+  return listNightsByKey(store, naming.NIGHTS_PREFIX, MANIFEST_KEY_RE);
 }
 
 /** A manifest as read from a store: parsed, plus the SHA-256 of its exact bytes. */

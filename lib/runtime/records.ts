@@ -4,7 +4,7 @@
  */
 import { naming } from '../core';
 import { ManifestError, RuntimeError } from './errors';
-import { listManifestNights, readManifest, type StoredManifest } from './manifest';
+import { listManifestNights, listNightsByKey, readManifest, type StoredManifest } from './manifest';
 import { ObjectNotFoundError, type ObjectStore } from './stores/types';
 
 export interface BadObject {
@@ -46,13 +46,8 @@ export async function readRecord(store: ObjectStore, night: string): Promise<Ver
 }
 
 /** Nights with a verification record in `store` (any result), oldest first. */
-export async function listRecordNights(store: ObjectStore): Promise<string[]> {
-  const nights: string[] = [];
-  for await (const o of store.list(naming.VERIFICATIONS_PREFIX)) {
-    const m = RECORD_RE.exec(o.key);
-    if (m && naming.isNightId(m[1])) nights.push(m[1]);
-  }
-  return nights.sort();
+export function listRecordNights(store: ObjectStore): Promise<string[]> {
+  return listNightsByKey(store, naming.VERIFICATIONS_PREFIX, RECORD_RE);
 }
 
 /**

@@ -10,6 +10,7 @@
  * reads the same plain object without any Counterparty code.
  */
 import type { Dataset, ProtectionPlan } from '../../lib/core';
+import { referencePlan } from '../../stacks/reference-plan';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-central-1';
@@ -61,27 +62,12 @@ function dataset(i: number, system: string): Dataset {
 export function generatedPlan(count: number): ProtectionPlan {
   if (!Number.isInteger(count) || count < 1 || count > 9999) throw new Error(`generatedPlan: count must be 1-9999, got ${count}`);
   const system = 'acme-cc';
+  // Everything but the datasets is the reference plan's (a fixed cost, the same at every size).
   return {
+    ...referencePlan,
     system,
     primary: { account: ACCOUNT, region: REGION },
     datasets: Array.from({ length: count }, (_, i) => dataset(i, system)),
-    schedule: { cron: '0 2 * * *', timeZone: 'UTC' },
-    rpoHours: 24,
-    retentionDays: 35,
-    immutability: { mode: 'governance', lock: false },
-    counterparties: {
-      gcp: { projectId: 'acme-cc-dr', region: 'europe-west3', storageTransferSubjectId: '101234567890123456789', mode: 'standby' },
-      azure: {
-        subscriptionId: '00000000-1111-2222-3333-444444444444',
-        tenantId: '55555555-6666-7777-8888-999999999999',
-        location: 'germanywestcentral',
-        copyIdentityPrincipalId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
-        mode: 'standby',
-      },
-    },
-    residency: { allowed: ['eu'] },
-    notifications: { emails: ['oncall@acme.example'] },
-    images: { application: 'contact-centre-app:2.3.1', jobs: 'counterparty-jobs:0.1.0' },
     tags: { system, 'cost-centre': 'contact-centre' },
   };
 }
