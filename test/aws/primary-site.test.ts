@@ -236,7 +236,10 @@ describe('reference primary: freshness alarms', () => {
 });
 
 test('snapshot of the reference template (paired with the assertions above)', () => {
-  expect(t.toJSON()).toMatchSnapshot();
+  // Lambda asset hashes depend on the checkout's files when bundling is skipped (as in tests), so they
+  // are masked: the snapshot pins the template, not the working tree.
+  const template = JSON.parse(JSON.stringify(t.toJSON()).replace(/"[0-9a-f]{64}\.zip"/g, '"<asset>.zip"'));
+  expect(template).toMatchSnapshot();
 });
 
 describe('reference primary: tamper detection', () => {
