@@ -110,24 +110,11 @@ export function parseCron(expression: string): ParsedCron {
  * (`cron(min hour dom month dow year)`), where exactly one of
  * day-of-month and day-of-week must be `?`.
  */
-export function toAwsCronFields(cron: ParsedCron): { minute: string; hour: string; day?: string; month: string; weekDay?: string; year: string } {
-  const parts = cron.expression.split(' ');
-  const dowAny = cron.dayOfWeek.any;
-  const domAny = cron.dayOfMonth.any;
-  const awsDow = (text: string) =>
-    // AWS numbers days 1-7 from Sunday; standard cron numbers them 0-6.
-    text.replace(/\d+/g, (d) => String((Number(d) % 7) + 1));
-  return {
-    minute: parts[0],
-    hour: parts[1],
-    day: dowAny ? parts[2] : (domAny ? '?' : parts[2]),
-    month: parts[3],
-    weekDay: dowAny ? '?' : awsDow(parts[4]),
-    year: '*',
-  };
-}
-
 export function toAwsCronExpression(cron: ParsedCron): string {
-  const f = toAwsCronFields(cron);
-  return `cron(${f.minute} ${f.hour} ${f.day} ${f.month} ${f.weekDay} ${f.year})`;
+  const [minute, hour, dom, month, dow] = cron.expression.split(' ');
+  // AWS numbers days 1-7 from Sunday; standard cron numbers them 0-6.
+  const awsDow = dow.replace(/\d+/g, (d) => String((Number(d) % 7) + 1));
+  const day = cron.dayOfWeek.any ? dom : cron.dayOfMonth.any ? '?' : dom;
+  const weekDay = cron.dayOfWeek.any ? '?' : awsDow;
+  return `cron(${minute} ${hour} ${day} ${month} ${weekDay} *)`;
 }

@@ -29,10 +29,6 @@ export function accessLogBucketName(plan: PlanLike): string {
   return `${plan.system}-access-logs-${plan.primary.account}-${plan.primary.region}`;
 }
 
-export function exportBucketArn(plan: PlanLike): string {
-  return `arn:aws:s3:::${exportBucketName(plan)}`;
-}
-
 /** KMS alias of the export bucket's key. */
 export function exportKeyAlias(plan: PlanLike): string {
   return `alias/${plan.system}/exports`;
@@ -291,11 +287,6 @@ export function imageRepository(image: string): string {
 /** `repo:tag` → `tag`. */
 export function imageTag(image: string): string {
   return image.slice(image.lastIndexOf(':') + 1);
-}
-
-/** Where the primary keeps an image: the ECR repository of the same name in the primary account and region. */
-export function ecrImageUri(plan: PlanLike, image: string): string {
-  return `${plan.primary.account}.dkr.ecr.${plan.primary.region}.amazonaws.com/${image}`;
 }
 
 // ------------------------------------------------ Azure names (one engine)

@@ -251,9 +251,9 @@ export function validatePlan(input: ProtectionPlan): PlanIssue[] {
     }
     c.integer('schedule.exportWindowHours', s.exportWindowHours, 1, 12, 'give the hours the export may take before counterparties copy (1-12).');
   }
-  if (cron === undefined && plan.schedule && (plan.schedule as Record<string, unknown>).cron !== undefined) {
-    // already reported
-  } else {
+  // A cron that failed to parse is reported above; otherwise check the given (or default) one is nightly.
+  const cronGiven = typeof plan.schedule === 'object' && plan.schedule !== null && (plan.schedule as Record<string, unknown>).cron !== undefined;
+  if (cron !== undefined || !cronGiven) {
     cron ??= parseCron(DEFAULTS.cron);
     if (cron.minute.values.length !== 1 || cron.hour.values.length !== 1) {
       c.error('schedule.cron', cron.expression, 'must fire at one fixed minute and hour of the day; the snapshot is nightly.', 'give a single minute and hour, e.g. "30 1 * * *".');
