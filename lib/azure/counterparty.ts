@@ -6,7 +6,8 @@
  */
 import { Construct } from 'constructs';
 import { Annotations, TerraformOutput } from 'cdktf';
-import { counterpartySchedule, formatIssue, naming, resolvePlan, type PostgresDataset, type ProtectionPlan } from '../core';
+import { annotatePlanWarnings } from '../terraform/plan-warnings';
+import { counterpartySchedule, naming, resolvePlan, type PostgresDataset, type ProtectionPlan } from '../core';
 import { CounterpartyResourceGroup, WorkloadIdentity } from './foundation';
 import { CounterpartyKeyVault } from './key-vault';
 import { CounterpartyNetwork, type CounterpartyNetworkProps } from './network';
@@ -99,7 +100,7 @@ export class AzureCounterparty extends Construct {
     if (!az) {
       throw new Error(`${this.node.path}: plan.counterparties.azure = (not set): the plan has no Azure counterparty. Fix: add counterparties.azure { subscriptionId, tenantId, location }, or don't create AzureCounterparty.`);
     }
-    for (const w of plan.warnings) Annotations.of(this).addWarning(formatIssue(w));
+    annotatePlanWarnings(this, plan.warnings);
     if (az.allowedIpRanges.length === 0) {
       Annotations.of(this).addInfo('counterparties.azure.allowedIpRanges is empty: the Key Vault and storage firewalls admit only Azure services and the jobs subnet, so run cdktf deploy from inside the network or add your deploy runner\'s egress IP (docs/azure.md, Prerequisites).');
     }

@@ -5,8 +5,8 @@
  * and this half agree without references between them.
  */
 import { Annotations, TerraformOutput } from 'cdktf';
+import { annotatePlanWarnings } from '../terraform/plan-warnings';
 import { Construct } from 'constructs';
-import { formatIssue } from '../core/errors';
 import type { PostgresDataset, ProtectionPlan } from '../core/plan';
 import * as naming from '../core/naming';
 import { counterpartySchedule } from '../core/schedule';
@@ -55,7 +55,7 @@ export class GcpCounterparty extends Construct {
     if (!gcp) {
       invalid(this, 'plan.counterparties.gcp', undefined, 'is not set, so there is no GCP counterparty to build.', 'add counterparties.gcp: { projectId, region } to the plan, or do not add this construct.');
     }
-    for (const warning of plan.warnings) Annotations.of(this).addWarning(`Counterparty plan warning: ${formatIssue(warning)}`);
+    annotatePlanWarnings(this, plan.warnings);
 
     const project = gcp.projectId;
     const region = gcp.region;
