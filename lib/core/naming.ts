@@ -81,6 +81,53 @@ export function azureOidcIssuerHost(tenantId: string): string {
 /** The OIDC issuer Google signs Storage Transfer Service identity tokens with. */
 export const GCP_OIDC_ISSUER = 'accounts.google.com';
 
+// ---------------------------------------------------- image mirror (ECR pull)
+
+/** The primary's ECR registry host: `<account>.dkr.ecr.<region>.amazonaws.com` (the mirror's source). */
+export function ecrRegistryHost(plan: PlanLike): string {
+  return `${plan.primary.account}.dkr.ecr.${plan.primary.region}.amazonaws.com`;
+}
+
+/**
+ * IAM role the counterparties' image mirrors assume (keyless, web identity) to pull from ECR only.
+ * One role per counterparty, so neither can read the export bucket through it.
+ */
+export function imageMirrorRoleName(plan: PlanLike, cloud: 'gcp' | 'azure'): string {
+  return `${plan.system}-${cloud}-image-mirror`;
+}
+
+export function imageMirrorRoleArn(plan: PlanLike, cloud: 'gcp' | 'azure'): string {
+  return roleArn(plan, imageMirrorRoleName(plan, cloud));
+}
+
+/** Account ID of the GCP image-mirror service account (`<system>-images`); its e-mail is `<id>@<project>.iam.gserviceaccount.com`. */
+export function gcpImageMirrorServiceAccountId(plan: Pick<ProtectionPlan, 'system'>): string {
+  return `${plan.system}-images`;
+}
+
+/**
+ * The `aud` the GCP mirror requests its Google ID token for (metadata server `identity?audience=`).
+ * AWS sees it as `accounts.google.com:oaud`; `accounts.google.com:aud` and `:sub` are both the
+ * service account's numeric unique ID (the token's `azp` and `sub`), the GCP stack's output
+ * `image_mirror_subject_id`, which the plan carries as `counterparties.gcp.imageMirrorSubjectId`.
+ */
+export function gcpImageMirrorTokenAudience(plan: PlanLike): string {
+  return `sts.amazonaws.com/${plan.primary.account}/${imageMirrorRoleName(plan, 'gcp')}`;
+}
+
+/**
+ * Trust conditions (StringEquals) of the GCP image-mirror role, for `accounts.google.com`:
+ * the token's azp (`:aud`) and sub are the mirror service account's unique ID; its aud (`:oaud`) is
+ * {@link gcpImageMirrorTokenAudience}. See docs/gcp.md "Image mirror".
+ */
+export function gcpImageMirrorTrustConditions(plan: PlanLike, mirrorSubjectId: string): Record<string, string> {
+  return {
+    [`${GCP_OIDC_ISSUER}:aud`]: mirrorSubjectId,
+    [`${GCP_OIDC_ISSUER}:sub`]: mirrorSubjectId,
+    [`${GCP_OIDC_ISSUER}:oaud`]: gcpImageMirrorTokenAudience(plan),
+  };
+}
+
 // ------------------------------------------------------ export bucket layout
 
 /** A night is identified by its UTC date, `YYYY-MM-DD`. */
