@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Duration, Fn, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -8,7 +6,6 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -18,6 +15,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { naming, type Dataset, type PostgresDataset } from '../core';
+import { newHandlerFunction, type HandlerName } from './bundled-handler';
 import type { IImmutableExportBucket } from './immutable-export-bucket';
 import { nightFormat, nightWildcard } from './night-template';
 
@@ -95,11 +93,6 @@ export interface NightlyExportPipelineProps {
   readonly enabled?: boolean;
 }
 
-function handlerEntry(name: string): string {
-  const ts = path.join(__dirname, '..', 'runtime', 'handlers', `${name}.ts`);
-  return fs.existsSync(ts) ? ts : path.join(__dirname, '..', 'runtime', 'handlers', `${name}.js`);
-}
-
 /**
  * The nightly portable export: one Step Functions state machine, started by an
  * EventBridge Scheduler schedule with the night ID (the UTC date of the
@@ -118,12 +111,12 @@ export class NightlyExportPipeline extends Construct {
   /** The ECS cluster the export tasks run on (when an s3Bucket or postgres dataset exists). */
   public readonly cluster?: ecs.Cluster;
   /** The manifest function. */
-  public readonly buildManifestFunction: nodejs.NodejsFunction;
+  public readonly buildManifestFunction: lambda.Function;
 
   private readonly props: NightlyExportPipelineProps;
   private readonly logRetention: logs.RetentionDays;
   private syncTask?: ecs.FargateTaskDefinition;
-  private connectFn?: nodejs.NodejsFunction;
+  private connectFn?: lambda.Function;
   private pgTask?: ecs.FargateTaskDefinition;
 
   constructor(scope: Construct, id: string, props: NightlyExportPipelineProps) {
@@ -221,7 +214,7 @@ export class NightlyExportPipeline extends Construct {
   }
 
   /** The Connect export function, if a connectInstance dataset exists. */
-  public get connectExportFunction(): nodejs.NodejsFunction | undefined {
+  public get connectExportFunction(): lambda.Function | undefined {
     return this.connectFn;
   }
 
@@ -393,17 +386,15 @@ export class NightlyExportPipeline extends Construct {
     });
   }
 
-  private newFunction(id: string, handler: string, timeout: Duration, memorySize: number): nodejs.NodejsFunction {
+  private newFunction(id: string, handler: HandlerName, timeout: Duration, memorySize: number): lambda.Function {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, { encryptionKey: this.props.logKey, retention: this.logRetention, removalPolicy: RemovalPolicy.RETAIN });
     const role = new iam.Role(this, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Counterparty ${handler} function`,
     });
     role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] }));
-    return new nodejs.NodejsFunction(this, id, {
-      entry: handlerEntry(handler),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
+    // Pre-bundled at pack time in the published package; bundled from source in a checkout (bundled-handler.ts).
+    return newHandlerFunction(this, id, handler, {
       architecture: lambda.Architecture.ARM_64,
       timeout,
       memorySize,
@@ -411,7 +402,6 @@ export class NightlyExportPipeline extends Construct {
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
       environment: { NODE_OPTIONS: '--enable-source-maps' },
-      bundling: { minify: true, sourceMap: true, target: 'node24', format: nodejs.OutputFormat.CJS, bundleAwsSDK: true },
     });
   }
 }
