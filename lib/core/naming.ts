@@ -78,6 +78,38 @@ export function azureOidcIssuerHost(tenantId: string): string {
   return azureOidcIssuer(tenantId).replace(/^https:\/\//, '');
 }
 
+/**
+ * Microsoft's reserved audience for exchanging a managed-identity token under a federated identity
+ * credential. Tokens for it carry the v2.0 issuer (`https://login.microsoftonline.com/<tenant>/v2.0`),
+ * not the v1 issuer AWS trusts, and no app registration can own it: it is never the AWS audience.
+ */
+export const AZURE_TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+
+type AzureFederationPlanLike = Pick<ProtectionPlan, 'system'> & { readonly counterparties?: { readonly azure?: { readonly tokenAudience?: string } } };
+
+/**
+ * The audience AWS trusts for Azure tokens, which is also the Application ID URI of the counterparty's
+ * Entra app registration (a v1 token requested for it has `aud` = this URI): the plan's
+ * `counterparties.azure.tokenAudience`, or `api://<system>-aws-federation`. The reserved
+ * {@link AZURE_TOKEN_EXCHANGE_AUDIENCE} (the old default) counts as not set.
+ */
+export function azureFederationAudience(plan: AzureFederationPlanLike): string {
+  const given = plan.counterparties?.azure?.tokenAudience;
+  return given && given !== AZURE_TOKEN_EXCHANGE_AUDIENCE ? given : `api://${plan.system}-aws-federation`;
+}
+
+/** The app role the copy and mirror identities are assigned (its `value`; v1 app tokens list it in `roles`). */
+export const AZURE_FEDERATION_APP_ROLE = 'AssumeRoleWithWebIdentity';
+
+/** IAM role that the Azure image-mirror job's managed identity assumes (keyless) to pull from ECR only. */
+export function azureMirrorRoleName(plan: PlanLike): string {
+  return `${plan.system}-azure-mirror`;
+}
+
+export function azureMirrorRoleArn(plan: PlanLike): string {
+  return roleArn(plan, azureMirrorRoleName(plan));
+}
+
 /** The OIDC issuer Google signs Storage Transfer Service identity tokens with. */
 export const GCP_OIDC_ISSUER = 'accounts.google.com';
 
