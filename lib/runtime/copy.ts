@@ -10,11 +10,9 @@
  * the AWS_* credentials in the environment (and `AWS_ENDPOINT_URL_S3`), Azure uses
  * `CP_AZURE_BLOB_SAS_URL` (a container SAS URL) or `CP_AZURE_BLOB_KEY` + `CP_AZURE_BLOB_ENDPOINT`.
  *
- * Incremental rule: rclone's default, size + modification time (no `--checksum`). Every export object
- * is written once (`nights/...`) or rewritten when it changes (`objects/...`, new LastModified), so
- * size+modtime catches every change; `--checksum` would compare S3 ETags with Azure Content-MD5, and
- * under SSE-KMS an S3 ETag is not an MD5, so rclone would fall back to size only and miss
- * same-size changes.
+ * Incremental rule (interim, until format v2's never-rewritten blobs): `--checksum`, size + MD5.
+ * Size + modification time (rclone's default) missed a recording rewritten at the same size within
+ * the same second (1-second modtime resolution), so the counterparty kept the old bytes.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -162,7 +160,7 @@ export async function runCopy(opts: CopyOptions): Promise<CopyResult> {
     writeFileSync(env.RCLONE_CONFIG, '');
     const args = ['copy', `src:${opts.source.bucket}`, `dst:${opts.destination.container}`,
       '--transfers', String(opts.transfers ?? 8), '--checkers', String(Math.max(8, opts.transfers ?? 8)),
-      '--fast-list', '--use-server-modtime', '--use-json-log', '--log-level', 'INFO', '--stats', '1h', '--retries', '3', '--low-level-retries', '5'];
+      '--fast-list', '--checksum', '--use-json-log', '--log-level', 'INFO', '--stats', '1h', '--retries', '3', '--low-level-retries', '5'];
     const out = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
       const child = spawn(opts.rclone ?? 'rclone', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
