@@ -8,11 +8,22 @@
  * {@link resolvePlan} to validate it and fill in the defaults.
  */
 
-/** An S3 bucket whose objects must be kept (call recordings, chat transcripts, Contact Lens output). */
-export interface S3BucketDataset {
-  readonly kind: 's3Bucket';
+/** What every dataset kind has. */
+export interface DatasetBase {
   /** Dataset name: lowercase letters, digits and hyphens, 2-32 characters, unique in the plan. */
   readonly name: string;
+  /**
+   * Whether a night in which this dataset is empty (no objects, no items, no tables,
+   * no Connect documents) still counts as complete. Leave it false unless the source
+   * really can be empty: an empty night is usually a broken export.
+   * @default false
+   */
+  readonly allowEmpty?: boolean;
+}
+
+/** An S3 bucket whose objects must be kept (call recordings, chat transcripts, Contact Lens output). */
+export interface S3BucketDataset extends DatasetBase {
+  readonly kind: 's3Bucket';
   /** The source bucket's name. */
   readonly bucketName: string;
   /**
@@ -23,9 +34,8 @@ export interface S3BucketDataset {
 }
 
 /** A DynamoDB table exported nightly as DynamoDB JSON (contact records, customer profiles). */
-export interface DynamoDbTableDataset {
+export interface DynamoDbTableDataset extends DatasetBase {
   readonly kind: 'dynamoDbTable';
-  readonly name: string;
   /** The source table's name. */
   readonly tableName: string;
   /**
@@ -39,11 +49,25 @@ export interface DynamoDbTableDataset {
 }
 
 /** An RDS or Aurora PostgreSQL database dumped nightly with `pg_dump -Fc`. */
-export interface PostgresDataset {
+export interface PostgresDataset extends DatasetBase {
   readonly kind: 'postgres';
-  readonly name: string;
   /** `aurora-postgresql` (a cluster) or `rds-postgresql` (an instance). */
   readonly engine: 'aurora-postgresql' | 'rds-postgresql';
+  /**
+   * The server's PostgreSQL major version. The counterparties' standby servers run the
+   * same major version, and the jobs image's `pg_dump` must be at least as new as the
+   * server (it refuses to dump a newer one), so a version above
+   * `LIMITS.pgClientMajorVersion` is refused.
+   * @default 16
+   */
+  readonly engineVersion?: number;
+  /**
+   * Extensions the database uses (`CREATE EXTENSION` names, e.g. `pgcrypto`, `citext`).
+   * The counterparties allow-list them on their standby servers (Azure `azure.extensions`),
+   * so the restore can create them.
+   * @default []
+   */
+  readonly extensions?: readonly string[];
   /** The Aurora cluster identifier or RDS instance identifier (used for AWS Backup). */
   readonly identifier: string;
   /** Host name the dump job connects to (the cluster's reader or writer endpoint). */
@@ -59,9 +83,8 @@ export interface PostgresDataset {
 }
 
 /** An Amazon Connect instance whose configuration is crawled into JSON nightly. */
-export interface ConnectInstanceDataset {
+export interface ConnectInstanceDataset extends DatasetBase {
   readonly kind: 'connectInstance';
-  readonly name: string;
   /** The instance ID (a UUID). */
   readonly instanceId: string;
 }
@@ -168,6 +191,23 @@ export interface ImagesPlan {
   readonly application?: string;
   /** The Counterparty jobs image (verifier, restorer, copy, pg_dump). @default 'counterparty-jobs:0.1.0' */
   readonly jobs?: string;
+  /**
+   * How many releases of each image the counterparty registries keep (the mirror never deletes
+   * the newest N), so the standby can roll back to an earlier release by changing one field.
+   * @default 5
+   */
+  readonly keepReleases?: number;
+}
+
+/** How the counterparties verify what they hold. */
+export interface VerificationPlan {
+  /**
+   * Every stored blob is re-read and re-hashed at least once in this many nights (the scrub),
+   * on top of every new blob each night. Smaller is safer and costs more reads per night
+   * (about estate ÷ scrubCycleNights blobs).
+   * @default 30
+   */
+  readonly scrubCycleNights?: number;
 }
 
 /** Whether a counterparty is a warm standby or is serving (the failover switch). */
@@ -258,6 +298,8 @@ export interface ProtectionPlan {
   readonly retentionDays: number;
   /** @default - governance mode, nothing locked */
   readonly immutability?: ImmutabilityPlan;
+  /** @default - every blob re-read at least once every 30 nights */
+  readonly verification?: VerificationPlan;
   /** The counterparty clouds. At least one. */
   readonly counterparties: CounterpartiesPlan;
   /** @default - no constraint */
@@ -283,6 +325,7 @@ export interface ResolvedPlan {
   readonly alarmGraceHours: number;
   readonly retentionDays: number;
   readonly immutability: Required<ImmutabilityPlan>;
+  readonly verification: Required<VerificationPlan>;
   readonly counterparties: {
     readonly gcp?: GcpCounterpartyPlan & { readonly mode: CounterpartyMode };
     readonly azure?: AzureCounterpartyPlan & { readonly mode: CounterpartyMode; readonly tokenAudience: string; readonly allowedIpRanges: readonly string[] };
@@ -303,6 +346,9 @@ export const DEFAULTS = {
   azureTokenAudience: 'api://AzureADTokenExchange',
   applicationImage: 'contact-centre-app:stable',
   jobsImage: 'counterparty-jobs:0.1.0',
+  keepReleases: 5,
+  scrubCycleNights: 30,
+  postgresEngineVersion: 16,
 } as const;
 
 /** Provider limits the plan is checked against. */
@@ -315,4 +361,11 @@ export const LIMITS = {
   azureMaxRetentionDays: 146000,
   /** AWS Backup Vault Lock `ChangeableForDays` minimum. */
   minVaultLockChangeableForHours: 72,
+  /** The PostgreSQL client tools in the jobs image (Debian trixie's postgresql-client-17): pg_dump refuses newer servers. */
+  pgClientMajorVersion: 17,
+  /** The oldest server major version the restore path is tested for. */
+  minPostgresMajorVersion: 13,
+  /** A scrub cycle longer than a year leaves corruption unseen for too long. */
+  maxScrubCycleNights: 365,
+  maxKeepReleases: 50,
 } as const;
