@@ -9,6 +9,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { naming, DATASET_KINDS } from '../core';
 import { runCopy } from './copy';
 import { RuntimeError } from './errors';
+import { federationSelfCheck, trustedFederationFromEnv } from './federation';
 import { exportConnectConfiguration } from './exporters/connect';
 import { exportDynamoDbTable } from './exporters/dynamodb';
 import { exportPostgres } from './exporters/postgres';
@@ -130,6 +131,8 @@ export async function runCommand(command: string, env: Env = process.env): Promi
       if (dest.kind !== 'azblob') throw new RuntimeError(`copy writes to an azblob:// store; CP_STORE is ${env.CP_STORE}`);
       const auth = (env.CP_COPY_AUTH || 'managed-identity') as 'managed-identity' | 'env';
       if (auth !== 'managed-identity' && auth !== 'env') throw new RuntimeError(`CP_COPY_AUTH must be managed-identity or env, got ${JSON.stringify(auth)}`);
+      // Keyless: the token must be the one the AWS role trusts (iss/aud/sub), checked before any copy (lib/runtime/federation.ts).
+      if (auth === 'managed-identity' && !(await federationSelfCheck({ event: 'counterparty.copy', audience: required(env, 'CP_AZURE_TOKEN_AUDIENCE'), trusted: trustedFederationFromEnv(env), clientId: env.AZURE_CLIENT_ID || undefined })).ok) return 2;
       const r = await runCopy({
         source: { bucket: required(env, 'CP_SOURCE_BUCKET'), region: required(env, 'AWS_REGION'), endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined },
         destination: { account: dest.account, container: dest.container, endpoint: env.CP_AZURE_BLOB_ENDPOINT || undefined, sasUrl: env.CP_AZURE_BLOB_SAS_URL || undefined, accountKey: env.CP_AZURE_BLOB_KEY || undefined },
