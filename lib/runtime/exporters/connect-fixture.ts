@@ -3,7 +3,9 @@
  * through the same `send(command)` interface as `ConnectClient`: List* calls are paginated
  * (`pageSize`), Describe* return the recorded resource, GetPromptFile returns a `data:` URL of the
  * recorded audio. Optionally throws `ThrottlingException` every `throttleEvery` calls, so the
- * crawler's retry path runs. Used by the drill and the tests (moto has no Connect).
+ * crawler's retry path runs. Used by the drill and the tests (moto has no Connect). The resource
+ * types added for the full rebuild (phone numbers, agent statuses, ...) are optional in the fixture
+ * and read as empty when absent.
  */
 import type { ConnectLike } from './connect';
 
@@ -23,16 +25,38 @@ export interface ConnectFixture {
   readonly hierarchyStructure: Record<string, unknown>;
   readonly securityProfiles: Record<string, unknown>[];
   readonly securityProfilePermissions: Record<string, string[]>;
+  readonly queueQuickConnects?: Record<string, unknown[]>;
+  readonly agentStatuses?: Record<string, unknown>[];
+  /** `ClaimedPhoneNumberSummary` shapes. */
+  readonly phoneNumbers?: Record<string, unknown>[];
+  readonly flowAssociations?: Record<string, unknown>[];
+  readonly lexBots?: Record<string, unknown>[];
+  readonly lambdaFunctions?: string[];
+  readonly approvedOrigins?: string[];
+  readonly instance?: Record<string, unknown>;
+  readonly instanceAttributes?: Record<string, unknown>[];
+  /** Storage configs by `ResourceType`. */
+  readonly instanceStorageConfigs?: Record<string, unknown[]>;
+  /** `GetTaskTemplate` responses. */
+  readonly taskTemplates?: Record<string, unknown>[];
+  readonly rules?: Record<string, unknown>[];
+  readonly views?: Record<string, unknown>[];
+  readonly predefinedAttributes?: Record<string, unknown>[];
 }
 
 interface Table {
-  readonly items: (f: ConnectFixture) => Record<string, unknown>[];
+  readonly items: (f: ConnectFixture) => Record<string, unknown>[] | undefined;
   readonly id: string;
   readonly arn: string;
   readonly name: string;
   readonly listField: string;
-  readonly describeField: string;
+  /** Undefined: the Describe/Get response is the resource itself (GetTaskTemplate). */
+  readonly describeField?: string;
   readonly inputId: string;
+  /** The List summary of one item. @default { Id, Arn, Name } */
+  readonly summary?: (x: Record<string, unknown>) => Record<string, unknown>;
+  /** False when the Describe call takes no InstanceId. @default true */
+  readonly instanceScoped?: boolean;
 }
 
 const TABLES: Record<string, Table> = {
@@ -46,17 +70,43 @@ const TABLES: Record<string, Table> = {
   User: { items: (f) => f.users, id: 'Id', arn: 'Arn', name: 'Username', listField: 'UserSummaryList', describeField: 'User', inputId: 'UserId' },
   UserHierarchyGroup: { items: (f) => f.userHierarchyGroups, id: 'Id', arn: 'Arn', name: 'Name', listField: 'UserHierarchyGroupSummaryList', describeField: 'HierarchyGroup', inputId: 'HierarchyGroupId' },
   SecurityProfile: { items: (f) => f.securityProfiles, id: 'Id', arn: 'Arn', name: 'SecurityProfileName', listField: 'SecurityProfileSummaryList', describeField: 'SecurityProfile', inputId: 'SecurityProfileId' },
+  AgentStatus: { items: (f) => f.agentStatuses, id: 'AgentStatusId', arn: 'AgentStatusARN', name: 'Name', listField: 'AgentStatusSummaryList', describeField: 'AgentStatus', inputId: 'AgentStatusId' },
+  PhoneNumber: {
+    items: (f) => f.phoneNumbers, id: 'PhoneNumberId', arn: 'PhoneNumberArn', name: 'PhoneNumber', listField: 'ListPhoneNumbersSummaryList', describeField: 'ClaimedPhoneNumberSummary', inputId: 'PhoneNumberId', instanceScoped: false,
+    summary: (x) => ({ PhoneNumberId: x.PhoneNumberId, PhoneNumberArn: x.PhoneNumberArn, PhoneNumber: x.PhoneNumber, TargetArn: x.TargetArn }),
+  },
+  TaskTemplate: { items: (f) => f.taskTemplates, id: 'Id', arn: 'Arn', name: 'Name', listField: 'TaskTemplates', inputId: 'TaskTemplateId' },
+  Rule: { items: (f) => f.rules, id: 'RuleId', arn: 'RuleArn', name: 'Name', listField: 'RuleSummaryList', describeField: 'Rule', inputId: 'RuleId', summary: (x) => ({ RuleId: x.RuleId, RuleArn: x.RuleArn, Name: x.Name }) },
+  View: { items: (f) => f.views, id: 'Id', arn: 'Arn', name: 'Name', listField: 'ViewsSummaryList', describeField: 'View', inputId: 'ViewId' },
+  PredefinedAttribute: { items: (f) => f.predefinedAttributes, id: 'Name', arn: 'Name', name: 'Name', listField: 'PredefinedAttributeSummaryList', describeField: 'PredefinedAttribute', inputId: 'Name', summary: (x) => ({ Name: x.Name }) },
 };
 
 const LIST_NAMES: Record<string, string> = {
   ListContactFlowsCommand: 'ContactFlow', ListContactFlowModulesCommand: 'ContactFlowModule', ListQueuesCommand: 'Queue',
   ListRoutingProfilesCommand: 'RoutingProfile', ListHoursOfOperationsCommand: 'HoursOfOperation', ListPromptsCommand: 'Prompt',
   ListQuickConnectsCommand: 'QuickConnect', ListUsersCommand: 'User', ListUserHierarchyGroupsCommand: 'UserHierarchyGroup', ListSecurityProfilesCommand: 'SecurityProfile',
+  ListAgentStatusesCommand: 'AgentStatus', ListPhoneNumbersV2Command: 'PhoneNumber', ListTaskTemplatesCommand: 'TaskTemplate', ListRulesCommand: 'Rule',
+  ListViewsCommand: 'View', ListPredefinedAttributesCommand: 'PredefinedAttribute',
 };
 const DESCRIBE_NAMES: Record<string, string> = {
   DescribeContactFlowCommand: 'ContactFlow', DescribeContactFlowModuleCommand: 'ContactFlowModule', DescribeQueueCommand: 'Queue',
   DescribeRoutingProfileCommand: 'RoutingProfile', DescribeHoursOfOperationCommand: 'HoursOfOperation', DescribePromptCommand: 'Prompt',
   DescribeQuickConnectCommand: 'QuickConnect', DescribeUserCommand: 'User', DescribeUserHierarchyGroupCommand: 'UserHierarchyGroup', DescribeSecurityProfileCommand: 'SecurityProfile',
+  DescribeAgentStatusCommand: 'AgentStatus', DescribePhoneNumberCommand: 'PhoneNumber', GetTaskTemplateCommand: 'TaskTemplate', DescribeRuleCommand: 'Rule',
+  DescribeViewCommand: 'View', DescribePredefinedAttributeCommand: 'PredefinedAttribute',
+};
+
+/** List-only calls: the fixture field served and the response field. */
+const LIST_ONLY: Record<string, { readonly items: (f: ConnectFixture, input: Record<string, unknown>) => unknown[] | undefined; readonly field: string }> = {
+  ListFlowAssociationsCommand: { items: (f, i) => f.flowAssociations?.filter((a) => !i.ResourceType || a.ResourceType === i.ResourceType), field: 'FlowAssociationSummaryList' },
+  ListBotsCommand: { items: (f, i) => (i.LexVersion === 'V2' ? f.lexBots : []), field: 'LexBots' },
+  ListLambdaFunctionsCommand: { items: (f) => f.lambdaFunctions, field: 'LambdaFunctions' },
+  ListApprovedOriginsCommand: { items: (f) => f.approvedOrigins, field: 'Origins' },
+  ListInstanceAttributesCommand: { items: (f) => f.instanceAttributes, field: 'Attributes' },
+  ListInstanceStorageConfigsCommand: { items: (f, i) => f.instanceStorageConfigs?.[String(i.ResourceType)], field: 'StorageConfigs' },
+  ListRoutingProfileQueuesCommand: { items: (f, i) => f.routingProfileQueues[String(i.RoutingProfileId)], field: 'RoutingProfileQueueConfigSummaryList' },
+  ListSecurityProfilePermissionsCommand: { items: (f, i) => f.securityProfilePermissions[String(i.SecurityProfileId)], field: 'Permissions' },
+  ListQueueQuickConnectsCommand: { items: (f, i) => f.queueQuickConnects?.[String(i.QueueId)], field: 'QuickConnectSummaryList' },
 };
 
 export interface FixtureClientOptions {
@@ -98,30 +148,29 @@ export class FixtureConnectClient implements ConnectLike {
       throw new FixtureError('ThrottlingException', 'Rate exceeded', { httpStatusCode: 429 });
     }
     const input = command.input;
-    if (input.InstanceId !== this.fixture.instanceId) throw new FixtureError('ResourceNotFoundException', `instance ${String(input.InstanceId)} not found`, { httpStatusCode: 404 });
+    if (name !== 'DescribePhoneNumberCommand' && input.InstanceId !== this.fixture.instanceId) throw new FixtureError('ResourceNotFoundException', `instance ${String(input.InstanceId)} not found`, { httpStatusCode: 404 });
     const token = input.NextToken as string | undefined;
     if (LIST_NAMES[name]) {
       const t = TABLES[LIST_NAMES[name]];
-      let items = t.items(this.fixture).map((x) => ({ Id: x[t.id], Arn: x[t.arn], Name: x[t.name] }));
+      let items = (t.items(this.fixture) ?? []).map((x) => (t.summary ? t.summary(x) : { Id: x[t.id], Arn: x[t.arn], Name: x[t.name] }));
       if (this.options.reverse) items = items.reverse();
       const { page, next } = this.page(items, token);
       return { [t.listField]: page, NextToken: next };
     }
     if (DESCRIBE_NAMES[name]) {
       const t = TABLES[DESCRIBE_NAMES[name]];
-      const found = t.items(this.fixture).find((x) => x[t.id] === input[t.inputId]);
+      const found = (t.items(this.fixture) ?? []).find((x) => x[t.id] === input[t.inputId]);
       if (!found) throw new FixtureError('ResourceNotFoundException', `${t.inputId} ${String(input[t.inputId])} not found`, { httpStatusCode: 404 });
-      return { [t.describeField]: JSON.parse(JSON.stringify(found)) };
+      const copy = JSON.parse(JSON.stringify(found)) as Record<string, unknown>;
+      return t.describeField ? { [t.describeField]: copy } : copy;
+    }
+    if (LIST_ONLY[name]) {
+      const { page, next } = this.page(LIST_ONLY[name].items(this.fixture, input) ?? [], token);
+      return { [LIST_ONLY[name].field]: page, NextToken: next };
     }
     switch (name) {
-      case 'ListRoutingProfileQueuesCommand': {
-        const { page, next } = this.page(this.fixture.routingProfileQueues[input.RoutingProfileId as string] ?? [], token);
-        return { RoutingProfileQueueConfigSummaryList: page, NextToken: next };
-      }
-      case 'ListSecurityProfilePermissionsCommand': {
-        const { page, next } = this.page(this.fixture.securityProfilePermissions[input.SecurityProfileId as string] ?? [], token);
-        return { Permissions: page, NextToken: next };
-      }
+      case 'DescribeInstanceCommand':
+        return { Instance: this.fixture.instance };
       case 'DescribeUserHierarchyStructureCommand':
         return { HierarchyStructure: this.fixture.hierarchyStructure };
       case 'GetPromptFileCommand': {
