@@ -222,7 +222,7 @@ export class PrimarySite extends Construct {
           roleName: naming.azureReaderRoleName(plan),
           tenantId: azure.tenantId,
           principalId: azure.copyIdentityPrincipalId,
-          audience: azure.tokenAudience,
+          audience: naming.azureFederationAudience(plan),
         });
         azureRole = reader.role;
         this.azureOidcProvider = reader.oidcProvider;

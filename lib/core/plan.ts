@@ -253,8 +253,11 @@ export interface AzureCounterpartyPlan {
    */
   readonly copyIdentityPrincipalId?: string;
   /**
-   * The audience the copy identity requests its token for; the AWS role requires it as `aud`.
-   * @default 'api://AzureADTokenExchange'
+   * The audience the copy and mirror identities request their tokens for, which is the Application ID
+   * URI of the counterparty's Entra app registration; the AWS role requires it as `aud`. Always derive it
+   * with `naming.azureFederationAudience(plan)`: the reserved `api://AzureADTokenExchange` (the old
+   * default, which yields v2.0 tokens AWS does not trust) counts as unset (docs/azure.md).
+   * @default - `api://<system>-aws-federation`
    */
   readonly tokenAudience?: string;
   /**
@@ -264,6 +267,28 @@ export interface AzureCounterpartyPlan {
   readonly allowedIpRanges?: readonly string[];
   /** Standby or serving. @default 'standby' */
   readonly mode?: CounterpartyMode;
+  /**
+   * The principal (object) ID of the image-mirror job's user-assigned identity (output
+   * `mirror_identity_principal_id` of the Azure stack): the `sub` the AWS ECR-pull role for Azure requires.
+   * @default - none: the AWS mirror role for Azure is not created, and the mirror job's self-check fails
+   */
+  readonly mirrorIdentityPrincipalId?: string;
+  /**
+   * Client ID of an existing Entra app registration to federate through (its Application ID URI must be
+   * `tokenAudience`, it must accept v1 tokens and have an application app role `AssumeRoleWithWebIdentity`).
+   * @default - the Azure stack creates the app registration
+   */
+  readonly federationApplicationClientId?: string;
+  /**
+   * IP ranges (CIDR) allowed to reach the application's ingress while `mode` is `active`.
+   * @default - `allowedIpRanges`; an active app with no range at all is refused unless `applicationPublicIngress` is true
+   */
+  readonly applicationAllowedIpRanges?: readonly string[];
+  /**
+   * Serve the active application to the whole internet (no IP allow-list): an explicit opt-in.
+   * @default false
+   */
+  readonly applicationPublicIngress?: boolean;
 }
 
 export interface CounterpartiesPlan {

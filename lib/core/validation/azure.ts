@@ -7,7 +7,8 @@ import { CIDR_RE, checkRegion, UUID_RE, type IssueCollector } from './collector'
 const AZURE_LOCATION_RE = /^[a-z][a-z0-9]+$/;
 
 /** The fields of `counterparties.azure` (add new ones here). */
-export const AZURE_FIELDS = ['subscriptionId', 'tenantId', 'location', 'copyIdentityPrincipalId', 'tokenAudience', 'allowedIpRanges', 'mode'];
+export const AZURE_FIELDS = ['subscriptionId', 'tenantId', 'location', 'copyIdentityPrincipalId', 'tokenAudience', 'allowedIpRanges', 'mode',
+  'mirrorIdentityPrincipalId', 'federationApplicationClientId', 'applicationAllowedIpRanges', 'applicationPublicIngress'];
 
 type Fields = Record<string, unknown>;
 
@@ -37,7 +38,19 @@ export function checkAzureCounterparty(c: IssueCollector, a: Fields, allowed: re
   } else if (typeof a.copyIdentityPrincipalId !== 'string' || !UUID_RE.test(a.copyIdentityPrincipalId)) {
     c.error('counterparties.azure.copyIdentityPrincipalId', a.copyIdentityPrincipalId, 'is not a UUID.', 'copy the Azure stack output copy_identity_principal_id.');
   }
-  if (a.tokenAudience !== undefined && (typeof a.tokenAudience !== 'string' || a.tokenAudience === '')) c.error('counterparties.azure.tokenAudience', a.tokenAudience, 'must be a non-empty string.', `leave it out for ${DEFAULTS.azureTokenAudience}.`);
+  if (a.tokenAudience !== undefined && (typeof a.tokenAudience !== 'string' || a.tokenAudience === '')) c.error('counterparties.azure.tokenAudience', a.tokenAudience, 'must be a non-empty string.', 'leave it out for api://<system>-aws-federation.');
+  else if (a.tokenAudience === DEFAULTS.azureTokenAudience) {
+    c.error('counterparties.azure.tokenAudience', a.tokenAudience, 'is Microsoft\'s reserved token-exchange audience: its tokens have the v2.0 issuer and a GUID aud, which the AWS role does not trust.', 'leave it out (api://<system>-aws-federation, the Application ID URI of the app registration the Azure stack creates), or give your app registration\'s Application ID URI.');
+  } else if (typeof a.tokenAudience === 'string' && (!/^(api|https):\/\/\S+$/.test(a.tokenAudience) || a.tokenAudience.endsWith('/'))) {
+    c.error('counterparties.azure.tokenAudience', a.tokenAudience, 'is not an Application ID URI.', 'give api://<name> (or a verified-domain https:// URI) without a trailing slash, or leave it out.');
+  }
   checkCidrList(c, 'counterparties.azure.allowedIpRanges', a.allowedIpRanges);
+  checkCidrList(c, 'counterparties.azure.applicationAllowedIpRanges', a.applicationAllowedIpRanges);
+  for (const key of ['mirrorIdentityPrincipalId', 'federationApplicationClientId'] as const) {
+    if (a[key] !== undefined && (typeof a[key] !== 'string' || !UUID_RE.test(a[key] as string))) {
+      c.error(`counterparties.azure.${key}`, a[key], 'is not a UUID.', key === 'mirrorIdentityPrincipalId' ? 'copy the Azure stack output mirror_identity_principal_id.' : 'give the Application (client) ID of the app registration.');
+    }
+  }
+  if (a.applicationPublicIngress !== undefined && typeof a.applicationPublicIngress !== 'boolean') c.error('counterparties.azure.applicationPublicIngress', a.applicationPublicIngress, 'must be true or false.', 'leave it out (false) to serve only applicationAllowedIpRanges.');
   if (a.mode !== undefined && a.mode !== 'standby' && a.mode !== 'active') c.error('counterparties.azure.mode', a.mode, 'is not a mode.', 'use "standby" (default) or "active" (failover).');
 }
