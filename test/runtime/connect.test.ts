@@ -1,7 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportConnectConfiguration, isThrottle, sendWithRetry, CONNECT_RESOURCES } from '../../lib/runtime/exporters/connect';
+import {
+  exportConnectConfiguration, isThrottle, sendWithRetry, CONNECT_RESOURCES, CONNECT_READ_ACTIONS, CONNECT_RESOURCE_TYPES,
+  planConnectExport, exportConnectResourceTypes, finalizeConnectExport, connectPartKey,
+} from '../../lib/runtime/exporters/connect';
 import { FixtureConnectClient, type ConnectFixture } from '../../lib/runtime/exporters/connect-fixture';
 import { FileStore } from '../../lib/runtime/stores/file';
 import { sha256Hex } from '../../lib/runtime/util';
@@ -26,7 +29,21 @@ test('crawls every resource type (paginated) into one JSON per type, prompt audi
   expect(result.resources).toEqual({
     'contact-flows': 3, 'contact-flow-modules': 1, queues: 3, 'routing-profiles': 2, 'hours-of-operation': 2, prompts: 2,
     'quick-connects': 2, users: 4, 'user-hierarchy-groups': 2, 'security-profiles': 2, 'user-hierarchy-structure': 1,
+    'agent-statuses': 1, 'phone-numbers': 2, 'flow-associations': 1, 'lex-bots': 1, 'lambda-functions': 1, 'approved-origins': 1,
+    instance: 1, 'instance-attributes': 2, 'instance-storage-configs': 1, 'task-templates': 1, rules: 1, views: 1, 'predefined-attributes': 1,
   });
+  const phones = JSON.parse((await store.getBytes(`${PREFIX}phone-numbers.json`)).toString());
+  expect(phones.map((p: { PhoneNumber: string }) => p.PhoneNumber)).toEqual(['+493012345670', '+493012345671']);
+  expect(phones[0].PhoneNumberStatus).toEqual({ Status: 'CLAIMED' }); // from DescribePhoneNumber, not the list summary
+  const assoc = JSON.parse((await store.getBytes(`${PREFIX}flow-associations.json`)).toString());
+  expect(assoc).toEqual([expect.objectContaining({ ResourceType: 'VOICE_PHONE_NUMBER', FlowId: expect.stringContaining('contact-flow/') })]);
+  const storage = JSON.parse((await store.getBytes(`${PREFIX}instance-storage-configs.json`)).toString());
+  expect(storage[0]).toEqual(expect.objectContaining({ ResourceType: 'CALL_RECORDINGS', StorageType: 'S3' }));
+  const templates = JSON.parse((await store.getBytes(`${PREFIX}task-templates.json`)).toString());
+  expect(templates[0].Fields).toHaveLength(1); // GetTaskTemplate's flat response
+  const queues = JSON.parse((await store.getBytes(`${PREFIX}queues.json`)).toString());
+  expect(queues.find((q: { Name: string }) => q.Name === 'Sales').QuickConnects).toHaveLength(1);
+  expect(JSON.parse((await store.getBytes(`${PREFIX}instance.json`)).toString()).IdentityManagementType).toBe('CONNECT_MANAGED');
   const flows = JSON.parse((await store.getBytes(`${PREFIX}contact-flows.json`)).toString());
   expect(flows.map((f: { Id: string }) => f.Id)).toEqual([...fixture.contactFlows.map((f) => f.Id)].sort());
   expect(JSON.parse(flows[0].Content).Actions.length).toBeGreaterThan(0);
@@ -37,10 +54,10 @@ test('crawls every resource type (paginated) into one JSON per type, prompt audi
   const audioKey = `${PREFIX}prompts/${(fixture.prompts[0] as { PromptId: string }).PromptId}.wav`;
   expect((await store.getBytes(audioKey)).equals(Buffer.from(fixture.promptAudio[(fixture.prompts[0] as { PromptId: string }).PromptId], 'base64'))).toBe(true);
   const index = JSON.parse((await store.getBytes(`${PREFIX}index.json`)).toString());
-  expect(index.files).toHaveLength(13);
+  expect(index.files).toHaveLength(CONNECT_RESOURCES.length + 2); // one per type + 2 prompt audio files
   for (const f of index.files) expect(sha256Hex(await store.getBytes(PREFIX + f.key))).toBe(f.sha256);
   expect(client.commands.filter((c) => c === 'ListUsersCommand')).toHaveLength(4); // 4 users, page size 1
-  expect(result.objects).toBe(14);
+  expect(result.objects).toBe(CONNECT_RESOURCES.length + 3);
 });
 
 test('users are written without any password field', async () => {
@@ -54,7 +71,7 @@ test('users are written without any password field', async () => {
 test('deterministic: API order and page size do not change a byte', async () => {
   const a = await crawl(new FixtureConnectClient(fixture, { pageSize: 1 }), 'a');
   const b = await crawl(new FixtureConnectClient(fixture, { pageSize: 3, reverse: true }), 'b');
-  for (const spec of [...CONNECT_RESOURCES.map((s) => s.type), 'index', 'user-hierarchy-structure']) {
+  for (const spec of [...CONNECT_RESOURCES.map((s) => s.type), 'index']) {
     expect((await b.store.getBytes(`${PREFIX}${spec}.json`)).equals(await a.store.getBytes(`${PREFIX}${spec}.json`))).toBe(true);
   }
 });
@@ -84,4 +101,49 @@ test('retries give up after maxAttempts and pass the throttling error on; other 
 test('an unknown instance fails with the API error', async () => {
   const store = new FileStore(join(dir, 'x'));
   await expect(exportConnectConfiguration({ client: new FixtureConnectClient(fixture), instanceId: 'other', store, prefix: PREFIX, retry: { sleep: noSleep } })).rejects.toThrow(/instance other not found/);
+});
+
+test('CONNECT_READ_ACTIONS names exactly the operations a crawl sends, one by one, with no wildcard', async () => {
+  const client = new FixtureConnectClient(fixture, { pageSize: 1 });
+  await crawl(client);
+  const sent = [...new Set(client.commands.map((c) => `connect:${c.replace(/Command$/, '')}`))].sort();
+  expect(sent).toEqual(CONNECT_READ_ACTIONS);
+  for (const a of CONNECT_READ_ACTIONS) expect(a).toMatch(/^connect:(List|Describe|Get)[A-Za-z0-9]+$/);
+  // each spec's action string is its SDK command's name (a typo would grant the wrong action)
+  for (const spec of CONNECT_RESOURCES) {
+    const ops = spec.kind === 'single' ? [spec.describe] : spec.kind === 'list' ? [spec.list] : [spec.list, spec.describe, ...(spec.extras ?? []).map((e) => e.op)];
+    for (const o of ops) expect(`${o.action}Command`).toBe(o.command.name);
+  }
+  expect(new Set(CONNECT_RESOURCE_TYPES.map((t) => t.group)).size).toBeGreaterThan(5);
+});
+
+test('Map fan-out (plan, one item per group or shard, finalize) writes the same bytes as the one-shot export', async () => {
+  const one = await crawl(new FixtureConnectClient(fixture), 'one');
+  const client = new FixtureConnectClient(fixture, { pageSize: 1 });
+  const plan = await planConnectExport({ client, instanceId: fixture.instanceId, budgetSeconds: 4, requestsPerSecond: 1 });
+  expect(plan.items.some((i) => i.shard.count > 1)).toBe(true); // users (4 + 4 pages) do not fit 4 calls: sharded
+  expect(plan.items.flatMap((i) => i.resourceTypes).filter((t, i, a) => a.indexOf(t) === i).sort()).toEqual(CONNECT_RESOURCES.map((s) => s.type).sort());
+  const store = new FileStore(join(dir, 'map'));
+  for (const item of plan.items) {
+    await exportConnectResourceTypes({ client, instanceId: fixture.instanceId, store, prefix: PREFIX, resourceTypes: item.resourceTypes, shard: item.shard, retry: { sleep: noSleep } });
+  }
+  const fin = await finalizeConnectExport({ instanceId: fixture.instanceId, store, prefix: PREFIX });
+  expect(fin.resources).toEqual(one.result.resources);
+  for (const t of [...CONNECT_RESOURCES.map((s) => s.type), 'index']) {
+    expect((await store.getBytes(`${PREFIX}${t}.json`)).toString()).toBe((await one.store.getBytes(`${PREFIX}${t}.json`)).toString());
+  }
+});
+
+test('finalize fails, naming the type, when a Map item did not run; an unknown type is refused', async () => {
+  const client = new FixtureConnectClient(fixture);
+  const store = new FileStore(join(dir, 'gap'));
+  const opts = { client, instanceId: fixture.instanceId, store, prefix: PREFIX, retry: { sleep: noSleep } };
+  await exportConnectResourceTypes({ ...opts, resourceTypes: ['users'], shard: { index: 0, count: 2 } });
+  await expect(finalizeConnectExport({ ...opts, resourceTypes: ['users'] })).rejects.toThrow(/resource type users is incomplete: shards missing \(1 of 2\)/);
+  await exportConnectResourceTypes({ ...opts, resourceTypes: ['users'], shard: { index: 1, count: 2 } });
+  expect((await finalizeConnectExport({ ...opts, resourceTypes: ['users'] })).resources.users).toBe(4);
+  expect(await store.head(connectPartKey(PREFIX, 'users', { index: 1, count: 2 }))).toBeDefined();
+  await expect(finalizeConnectExport({ ...opts, resourceTypes: ['queues'] })).rejects.toThrow(/no part for resource type queues/);
+  await expect(exportConnectResourceTypes({ ...opts, resourceTypes: ['user'] })).rejects.toThrow(/unknown resource type\(s\) user; known: contact-flows/);
+  await expect(exportConnectResourceTypes({ ...opts, resourceTypes: ['users'], shard: { index: 2, count: 2 } })).rejects.toThrow(/0 <= index < count/);
 });

@@ -216,13 +216,16 @@ export function withoutSecrets(value: unknown): unknown {
   return value;
 }
 
+/** Id fields of Connect documents and summaries, in the order they are tried. */
+const ID_FIELDS = ['Id', 'QueueId', 'RoutingProfileId', 'HoursOfOperationId', 'PromptId', 'QuickConnectId', 'AgentStatusId', 'PhoneNumberId', 'RuleId', 'Arn'];
+
 function sortKeyOf(x: unknown): string {
   if (x && typeof x === 'object') {
     const o = x as Doc;
-    const id = o.Id ?? o.PhoneNumberId ?? o.RuleId ?? o.Arn;
-    if (id !== undefined) return String(id);
+    const field = ID_FIELDS.find((f) => o[f] !== undefined);
+    if (field) return String(o[field]);
   }
-  return JSON.stringify(x);
+  return canonicalJson(x, 0); // key order of a response does not change the order
 }
 
 function byId(a: unknown, b: unknown): number {
@@ -505,7 +508,8 @@ export async function finalizeConnectExport(opts: Omit<ConnectExportOptions, 'cl
 /** One Step Functions Map item: the handler event's `resourceTypes` and `shard`. */
 export interface ConnectMapItem {
   readonly resourceTypes: readonly string[];
-  readonly shard?: ConnectShard;
+  /** Always set (`{ index: 0, count: 1 }` when the item is not sharded), so a Map's JSONPath to it always resolves. */
+  readonly shard: ConnectShard;
   /** Estimated Connect calls and seconds at the planned rate (for the log and the docs). */
   readonly estimatedCalls: number;
   readonly estimatedSeconds: number;
@@ -554,7 +558,7 @@ export async function planConnectExport(opts: ConnectPlanOptions): Promise<{ ite
     byGroup.set(spec.group, list);
   }
   const items: ConnectMapItem[] = [];
-  const item = (types: string[], calls: number, shard?: ConnectShard): ConnectMapItem => ({ resourceTypes: types, ...(shard ? { shard } : {}), estimatedCalls: calls, estimatedSeconds: Math.ceil(calls / rate) });
+  const item = (types: string[], calls: number, shard: ConnectShard = { index: 0, count: 1 }): ConnectMapItem => ({ resourceTypes: types, shard, estimatedCalls: calls, estimatedSeconds: Math.ceil(calls / rate) });
   for (const entries of byGroup.values()) {
     const total = entries.reduce((n, e) => n + e.calls, 0);
     if (total <= budgetCalls) {
@@ -563,7 +567,8 @@ export async function planConnectExport(opts: ConnectPlanOptions): Promise<{ ite
     }
     for (const e of entries) {
       // each shard lists every page again, then describes its share
-      const count = e.calls <= budgetCalls ? 1 : Math.ceil((e.calls - e.pages) / Math.max(1, budgetCalls - e.pages));
+      const shardable = e.spec.kind === 'listDescribe' && e.calls > budgetCalls;
+      const count = shardable ? Math.ceil((e.calls - e.pages) / Math.max(1, budgetCalls - e.pages)) : 1;
       if (count === 1) items.push(item([e.spec.type], e.calls));
       else for (let i = 0; i < count; i++) items.push(item([e.spec.type], e.pages + Math.ceil((e.calls - e.pages) / count), { index: i, count }));
     }
