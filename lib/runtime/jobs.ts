@@ -15,6 +15,7 @@ import { exportDynamoDbTable } from './exporters/dynamodb';
 import { exportPostgres } from './exporters/postgres';
 import { logEvent, progress } from './log';
 import { buildManifest } from './manifest';
+import { runMirrorCommand } from './mirror';
 import { parseDynamoKeys, parsePgDatabases, restoreNight, type PgTarget } from './restorer';
 import { openStore, parseStoreUrl, S3Store, s3ClientFromEnv } from './stores';
 import { syncObjects } from './sync-objects';
@@ -22,7 +23,7 @@ import { verifyNight } from './verifier';
 
 type Env = NodeJS.ProcessEnv;
 
-export const COMMANDS = ['export-postgres', 'sync-objects', 'export-dynamodb', 'export-connect', 'build-manifest', 'copy', 'verify', 'restore', 'verify-and-restore'] as const;
+export const COMMANDS = ['export-postgres', 'sync-objects', 'export-dynamodb', 'export-connect', 'build-manifest', 'copy', 'verify', 'restore', 'verify-and-restore', 'mirror'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export function required(env: Env, name: string): string {
@@ -166,6 +167,8 @@ export async function runCommand(command: string, env: Env = process.env): Promi
       await restoreNight({ store, recordsStore, night: 'latest-verified', pg, dynamoKeys: parseDynamoKeys(env.CP_DYNAMODB_KEYS), pgDatabases: parsePgDatabases(env.CP_PG_DATABASES) });
       return v.result === 'success' && !v.recordError ? 0 : 2;
     }
+    case 'mirror':
+      return runMirrorCommand(env);
     default:
       throw new RuntimeError(`unknown command ${JSON.stringify(command)}; commands: ${COMMANDS.join(', ')}`);
   }
@@ -182,4 +185,5 @@ commands:
   verify              CP_STORE [CP_NIGHT=latest] [CP_RECORDS_STORE]
   restore             CP_STORE [CP_NIGHT=latest-verified] PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD [CP_DYNAMODB_KEYS] [CP_PG_DATABASES]
   verify-and-restore  the union of verify and restore
+  mirror              CP_MIRROR_SOURCE CP_MIRROR_DESTINATION CP_IMAGES [CP_KEEP_RELEASES=5] [CP_MIRROR_AUTH=gcp|authfile|none] [CP_MIRROR_CHECK_ONLY=1]
 exit codes: 0 ok, 1 error (one line on stderr), 2 verification or copy failed (see the JSON log line)`;
