@@ -228,14 +228,29 @@ export interface GcpCounterpartyPlan {
    */
   readonly storageTransferSubjectId?: string;
   /**
-   * Self link or ID of a VPC network for the standby database's private IP.
-   * @default - no private network: the database gets a public IP with no authorized networks
+   * Self link or ID of a VPC network (with private services access) for the standby database's
+   * private IP. Required by `GcpCounterparty`: Cloud SQL gets a private IP only, never a public one.
+   * @default - none: `GcpCounterparty` refuses the plan, naming this field
    */
   readonly network?: string;
   /** Standby or serving. @default 'standby' */
   readonly mode?: CounterpartyMode;
   /** Cloud Monitoring notification channel IDs to alert. @default - an e-mail channel per plan notification address */
   readonly notificationChannels?: readonly string[];
+  /**
+   * The numeric unique ID of the image-mirror service account (output `image_mirror_subject_id` of
+   * the GCP stack): the `sub`/`azp` the AWS ECR-pull role for GCP trusts
+   * (`naming.gcpImageMirrorTrustConditions`). Known only after the GCP stack exists.
+   * @default - none: the AWS mirror role for GCP is not created, and the mirror job fails at STS
+   */
+  readonly imageMirrorSubjectId?: string;
+  /**
+   * Day-one deploy with empty registries: create everything except what runs an image (the
+   * application service and the Cloud Run jobs), run the first mirror by hand, then set it back to
+   * `false`. See docs/gcp.md "Bootstrap".
+   * @default false
+   */
+  readonly bootstrap?: boolean;
 }
 
 /** The Azure counterparty. */

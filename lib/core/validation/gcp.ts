@@ -9,7 +9,7 @@ const GCP_REGION_RE = /^[a-z]+(-[a-z]+\d+)?$/;
 const GCP_PROJECT_RE = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
 /** The fields of `counterparties.gcp` (add new ones here). */
-export const GCP_FIELDS = ['projectId', 'region', 'storageTransferSubjectId', 'network', 'mode', 'notificationChannels'];
+export const GCP_FIELDS = ['projectId', 'region', 'storageTransferSubjectId', 'network', 'mode', 'notificationChannels', 'imageMirrorSubjectId', 'bootstrap'];
 
 type Fields = Record<string, unknown>;
 
@@ -33,6 +33,10 @@ export function checkGcpCounterparty(c: IssueCollector, g: Fields, allowed: read
   }
   if (g.network !== undefined && (typeof g.network !== 'string' || g.network === '')) c.error('counterparties.gcp.network', g.network, 'must be a VPC network self link or ID.', 'give projects/<p>/global/networks/<name>, or leave it out.');
   if (g.mode !== undefined && g.mode !== 'standby' && g.mode !== 'active') c.error('counterparties.gcp.mode', g.mode, 'is not a mode.', 'use "standby" (default) or "active" (failover).');
+  if (g.imageMirrorSubjectId !== undefined && (typeof g.imageMirrorSubjectId !== 'string' || !/^\d{10,30}$/.test(g.imageMirrorSubjectId))) {
+    c.error('counterparties.gcp.imageMirrorSubjectId', g.imageMirrorSubjectId, 'is not a numeric subject ID.', 'copy the GCP stack output image_mirror_subject_id (a string of digits).');
+  }
+  if (g.bootstrap !== undefined && typeof g.bootstrap !== 'boolean') c.error('counterparties.gcp.bootstrap', g.bootstrap, 'must be true or false.', 'set true only for the first deploy with empty registries (docs/gcp.md "Bootstrap").');
   if (g.notificationChannels !== undefined && (!Array.isArray(g.notificationChannels) || g.notificationChannels.some((x) => typeof x !== 'string' || x === ''))) {
     c.error('counterparties.gcp.notificationChannels', g.notificationChannels, 'must be a list of notification channel IDs.', 'give projects/<p>/notificationChannels/<id> strings, or leave it out.');
   }
