@@ -40,6 +40,8 @@ export const referencePlan: ProtectionPlan = {
       projectId: 'acme-cc-dr',
       region: 'europe-west3',
       storageTransferSubjectId: '101234567890123456789',
+      imageMirrorSubjectId: '104857600000000000001',
+      network: 'projects/acme-cc-dr/global/networks/acme-cc-dr-vpc',
       mode: 'standby',
     },
     azure: {
