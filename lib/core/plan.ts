@@ -304,6 +304,13 @@ export interface AzureCounterpartyPlan {
    * @default false
    */
   readonly applicationPublicIngress?: boolean;
+  /**
+   * Day-one deploy with an empty registry: create everything except what runs an image (the Container
+   * Apps jobs and the application), import the jobs image once by hand, then set it back to `false`.
+   * See docs/azure.md "Bootstrap".
+   * @default false
+   */
+  readonly bootstrap?: boolean;
 }
 
 export interface CounterpartiesPlan {

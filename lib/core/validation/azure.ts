@@ -8,7 +8,7 @@ const AZURE_LOCATION_RE = /^[a-z][a-z0-9]+$/;
 
 /** The fields of `counterparties.azure` (add new ones here). */
 export const AZURE_FIELDS = ['subscriptionId', 'tenantId', 'location', 'copyIdentityPrincipalId', 'tokenAudience', 'allowedIpRanges', 'mode',
-  'mirrorIdentityPrincipalId', 'federationApplicationClientId', 'applicationAllowedIpRanges', 'applicationPublicIngress'];
+  'mirrorIdentityPrincipalId', 'federationApplicationClientId', 'applicationAllowedIpRanges', 'applicationPublicIngress', 'bootstrap'];
 
 type Fields = Record<string, unknown>;
 
@@ -51,6 +51,7 @@ export function checkAzureCounterparty(c: IssueCollector, a: Fields, allowed: re
       c.error(`counterparties.azure.${key}`, a[key], 'is not a UUID.', key === 'mirrorIdentityPrincipalId' ? 'copy the Azure stack output mirror_identity_principal_id.' : 'give the Application (client) ID of the app registration.');
     }
   }
+  if (a.bootstrap !== undefined && typeof a.bootstrap !== 'boolean') c.error('counterparties.azure.bootstrap', a.bootstrap, 'must be true or false.', 'set true only for the first deploy with an empty registry.');
   if (a.applicationPublicIngress !== undefined && typeof a.applicationPublicIngress !== 'boolean') c.error('counterparties.azure.applicationPublicIngress', a.applicationPublicIngress, 'must be true or false.', 'leave it out (false) to serve only applicationAllowedIpRanges.');
   if (a.mode !== undefined && a.mode !== 'standby' && a.mode !== 'active') c.error('counterparties.azure.mode', a.mode, 'is not a mode.', 'use "standby" (default) or "active" (failover).');
 }
