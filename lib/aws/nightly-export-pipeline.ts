@@ -347,16 +347,20 @@ export class NightlyExportPipeline extends Construct {
   }
 
   private exportPostgresTask(ds: PostgresDataset): sfn.IChainable {
+    const { endpoint, credentialsSecretArn, network } = ds;
+    if (endpoint === undefined || credentialsSecretArn === undefined || network === undefined) {
+      throw new Error(`${this.node.path}: datasets "${ds.name}" has no endpoint, credentialsSecretArn or network. Fix: give them in the plan, or pass the database, its secret and VPC through PrimarySite sources.`);
+    }
     this.pgTask ??= this.jobsTaskDefinition('ExportPostgresTask', 1024, 4096);
-    const secret = secretsmanager.Secret.fromSecretCompleteArn(this, `Secret-${ds.name}`, ds.credentialsSecretArn);
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(this, `Secret-${ds.name}`, credentialsSecretArn);
     secret.grantRead(this.pgTask.taskRole);
     this.props.exportBucket.grantWriteUnder(this.pgTask.taskRole, nightWildcard((n) => naming.postgresDumpKey(n, ds.name)));
-    const task = this.runTask(`Dump ${ds.name}`, this.pgTask, ds.network, 'export-postgres', {
+    const task = this.runTask(`Dump ${ds.name}`, this.pgTask, network, 'export-postgres', {
       CP_DATASET: ds.name,
-      PGHOST: ds.endpoint,
+      PGHOST: endpoint,
       PGPORT: String(ds.port ?? 5432),
       PGDATABASE: ds.databaseName,
-      CP_PG_SECRET_ARN: ds.credentialsSecretArn,
+      CP_PG_SECRET_ARN: credentialsSecretArn,
       CP_NIGHT: sfn.JsonPath.stringAt('$.night'),
     });
     return task;

@@ -70,16 +70,28 @@ export interface PostgresDataset extends DatasetBase {
   readonly extensions?: readonly string[];
   /** The Aurora cluster identifier or RDS instance identifier (used for AWS Backup). */
   readonly identifier: string;
-  /** Host name the dump job connects to (the cluster's reader or writer endpoint). */
-  readonly endpoint: string;
+  /**
+   * Host name the dump job connects to (the cluster's reader or writer endpoint).
+   * Only the AWS half reads it, so it may be a CDK token (`cluster.clusterReadEndpoint.hostname`).
+   * @default - from the database given in `PrimarySite` `sources` (required there when left out here)
+   */
+  readonly endpoint?: string;
   /** @default 5432 */
   readonly port?: number;
   /** The database to dump. */
   readonly databaseName: string;
-  /** ARN of the Secrets Manager secret holding `username` and `password` for a read-only user. */
-  readonly credentialsSecretArn: string;
-  /** Where the dump task runs: the database's VPC, private subnets and a security group allowed to reach it. */
-  readonly network: JobsNetworkPlan;
+  /**
+   * ARN of the Secrets Manager secret holding `username` and `password` for a read-only user.
+   * Only the AWS half reads it, so it may be a CDK token (`secret.secretArn`).
+   * @default - from `credentials` in `PrimarySite` `sources` (required there when left out here)
+   */
+  readonly credentialsSecretArn?: string;
+  /**
+   * Where the dump task runs: the database's VPC, private subnets and a security group allowed to reach it.
+   * Only the AWS half reads it, so its IDs may be CDK tokens (`vpc.vpcId`, `subnet.subnetId`).
+   * @default - from `vpc`, `subnets` and `securityGroups` in `PrimarySite` `sources` (required there when left out here)
+   */
+  readonly network?: JobsNetworkPlan;
 }
 
 /** An Amazon Connect instance whose configuration is crawled into JSON nightly. */

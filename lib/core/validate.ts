@@ -18,6 +18,7 @@ import { checkImmutability } from './validation/immutability';
 import { checkDerivedNames } from './validation/names';
 import { checkPrimary, checkResidency, checkSystem } from './validation/primary';
 import { checkRpoAndRetention, checkSchedule, checkVerification } from './validation/schedule';
+import { checkTokens } from './validation/tokens';
 
 export { GCP_SERVICE_ACCOUNT_ROLES } from './validation/names';
 
@@ -49,6 +50,7 @@ export function validatePlan(input: ProtectionPlan): PlanIssue[] {
   const plan = input as unknown as Fields;
   if (!c.object('plan', plan, 'pass a ProtectionPlan object.')) return c.issues;
   c.unknownKeys('', plan, PLAN_FIELDS);
+  checkTokens(c, plan);
   const systemOk = checkSystem(c, plan);
   const primaryOk = checkPrimary(c, plan);
   const allowed = checkResidency(c, plan);

@@ -90,38 +90,24 @@ function awsTemplate(stack: Stack): Json {
   return Template.fromStack(stack).toJSON();
 }
 
-// cdktf and the providers are optional peers: loaded only when a counterparty half is synthesized.
-/* eslint-disable @typescript-eslint/no-require-imports */
+// cdktf and the providers are optional peers: lib/terraform is loaded only when a counterparty half is synthesized.
+type TerraformStacks = typeof import('../terraform/counterparty-stacks');
+function terraformStacks(): TerraformStacks {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../terraform/counterparty-stacks') as TerraformStacks;
+}
+
 function terraformJson(stack: Construct): Json {
-  const { Testing } = require('cdktf') as typeof import('cdktf');
-  return JSON.parse(Testing.synth(stack as import('cdktf').TerraformStack));
+  return terraformStacks().synthesizeTerraformJson(stack);
 }
 
 function defaultGcpStack(plan: ProtectionPlan): Construct {
-  const { Testing, TerraformStack } = require('cdktf') as typeof import('cdktf');
-  const { GoogleProvider } = require('@cdktf/provider-google/lib/provider') as typeof import('@cdktf/provider-google/lib/provider');
-  const { GcpCounterparty, GoogleBetaProvider } = require('../gcp') as typeof import('../gcp');
-  const gcp = plan.counterparties.gcp!;
-  const stack = new TerraformStack(Testing.app(), 'counterparty-gcp');
-  new GoogleProvider(stack, 'google', { project: gcp.projectId, region: gcp.region });
-  new GoogleBetaProvider(stack, 'google-beta', { project: gcp.projectId, region: gcp.region });
-  new GcpCounterparty(stack, 'Counterparty', { plan });
-  return stack;
+  return terraformStacks().gcpCounterpartyStack(plan);
 }
 
 function defaultAzureStack(plan: ProtectionPlan): Construct {
-  const { Testing, TerraformStack } = require('cdktf') as typeof import('cdktf');
-  const { AzurermProvider } = require('@cdktf/provider-azurerm/lib/provider') as typeof import('@cdktf/provider-azurerm/lib/provider');
-  const { AzureCounterparty } = require('../azure') as typeof import('../azure');
-  const { RandomProvider } = require('../terraform/random-password') as typeof import('../terraform/random-password');
-  const azure = plan.counterparties.azure!;
-  const stack = new TerraformStack(Testing.app(), 'counterparty-azure');
-  new AzurermProvider(stack, 'azurerm', { subscriptionId: azure.subscriptionId, tenantId: azure.tenantId, storageUseAzuread: true, features: [{}] });
-  new RandomProvider(stack, 'random');
-  new AzureCounterparty(stack, 'Counterparty', { plan });
-  return stack;
+  return terraformStacks().azureCounterpartyStack(plan);
 }
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 // ------------------------------------------------------------------ checks
 

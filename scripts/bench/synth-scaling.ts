@@ -31,6 +31,7 @@ if (impl === 'counterparty') {
   new PrimarySite(stack, 'Primary', { plan, maxDatasets: Number.POSITIVE_INFINITY });
 } else {
   const { BaselinePrimary } = require('../../bench/baseline-primary') as typeof import('../../bench/baseline-primary');
-  new BaselinePrimary(stack, 'Primary', { plan });
+  // The bench plans always give the postgres endpoint, secret and network, which the baseline requires.
+  new BaselinePrimary(stack, 'Primary', { plan: plan as import('../../bench/baseline-primary').BaselinePlan });
 }
 app.synth();

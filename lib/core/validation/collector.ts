@@ -5,6 +5,7 @@
 import { type PlanIssue } from '../errors';
 import * as naming from '../naming';
 import { allowedRegions, regionAllowed, type Provider } from '../residency';
+import { isToken } from './tokens';
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const AWS_REGION_RE = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
@@ -72,15 +73,16 @@ export function checkRegion(c: IssueCollector, provider: Provider, field: string
 export function checkNetwork(c: IssueCollector, f: string, n: unknown, what: string): void {
   if (!c.object(f, n, `give vpcId, subnetIds and securityGroupIds for ${what}.`)) return;
   c.unknownKeys(f, n, ['vpcId', 'subnetIds', 'securityGroupIds', 'availabilityZones']);
-  if (typeof n.vpcId !== 'string' || !/^vpc-[0-9a-f]{8,17}$/.test(n.vpcId)) c.error(`${f}.vpcId`, n.vpcId, 'is not a VPC ID.', 'give vpc-xxxxxxxx.');
+  // The network is read by the AWS half only: CDK tokens (vpc.vpcId, subnet.subnetId) are accepted (validation/tokens.ts).
+  if (typeof n.vpcId !== 'string' || !(isToken(n.vpcId) || /^vpc-[0-9a-f]{8,17}$/.test(n.vpcId))) c.error(`${f}.vpcId`, n.vpcId, 'is not a VPC ID.', 'give vpc-xxxxxxxx, or the VPC construct\'s vpcId.');
   for (const [key, prefix] of [['subnetIds', 'subnet'], ['securityGroupIds', 'sg']] as const) {
     const list = n[key];
-    if (!Array.isArray(list) || list.length === 0 || list.some((s) => typeof s !== 'string' || !new RegExp(`^${prefix}-[0-9a-f]{8,17}$`).test(s))) {
+    if (!Array.isArray(list) || list.length === 0 || list.some((s) => typeof s !== 'string' || !(isToken(s) || new RegExp(`^${prefix}-[0-9a-f]{8,17}$`).test(s)))) {
       c.error(`${f}.${key}`, list, `must be a non-empty list of ${prefix}-xxxxxxxx IDs.`, `list the ${key === 'subnetIds' ? 'private subnets' : 'security groups'} ${what} uses.`);
     }
   }
   const azs = n.availabilityZones;
-  if (azs !== undefined && (!Array.isArray(azs) || azs.length === 0 || azs.some((z) => typeof z !== 'string' || !/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/.test(z)))) {
+  if (azs !== undefined && (!Array.isArray(azs) || azs.length === 0 || azs.some((z) => typeof z !== 'string' || !(isToken(z) || /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/.test(z))))) {
     c.error(`${f}.availabilityZones`, azs, 'must be a non-empty list of availability zone names.', 'give e.g. ["eu-central-1a", "eu-central-1b"], or leave it out.');
   }
 }

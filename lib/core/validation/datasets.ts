@@ -4,6 +4,7 @@
 import { DATASET_KINDS, LIMITS, type Dataset } from '../plan';
 import * as naming from '../naming';
 import { checkNetwork, UUID_RE, type IssueCollector } from './collector';
+import { isToken } from './tokens';
 
 const DATASET_NAME_RE = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 const SECRET_ARN_RE = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
@@ -77,15 +78,17 @@ function checkPostgresDataset(c: IssueCollector, f: string, ds: Fields): void {
   if (c.string(`${f}.identifier`, ds.identifier, 'give the cluster or instance identifier.') && !/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/.test(ds.identifier)) {
     c.error(`${f}.identifier`, ds.identifier, 'is not a valid RDS identifier.', 'use 1-63 letters, digits and hyphens, starting with a letter.');
   }
-  c.string(`${f}.endpoint`, ds.endpoint, 'give the endpoint host name the dump job connects to.');
+  // endpoint, credentialsSecretArn and network: only the AWS half reads them, so they may be tokens or come from PrimarySite sources.
+  if (ds.endpoint !== undefined) c.string(`${f}.endpoint`, ds.endpoint, 'give the endpoint host name the dump job connects to, or leave it out and pass the database through PrimarySite sources.');
   c.integer(`${f}.port`, ds.port, 1, 65535, 'give the TCP port, usually 5432.');
   if (c.string(`${f}.databaseName`, ds.databaseName, 'give the database name to dump.') && !/^[a-zA-Z_][a-zA-Z0-9_$-]{0,62}$/.test(ds.databaseName)) {
     c.error(`${f}.databaseName`, ds.databaseName, 'is not a valid PostgreSQL database name.', 'use up to 63 letters, digits and underscores.');
   }
-  if (c.string(`${f}.credentialsSecretArn`, ds.credentialsSecretArn, 'give the ARN of a Secrets Manager secret with username and password.') && !SECRET_ARN_RE.test(ds.credentialsSecretArn)) {
+  if (ds.credentialsSecretArn !== undefined && c.string(`${f}.credentialsSecretArn`, ds.credentialsSecretArn, 'give the ARN of a Secrets Manager secret with username and password.')
+    && !isToken(ds.credentialsSecretArn) && !SECRET_ARN_RE.test(ds.credentialsSecretArn)) {
     c.error(`${f}.credentialsSecretArn`, ds.credentialsSecretArn, 'is not a Secrets Manager secret ARN.', 'give arn:aws:secretsmanager:<region>:<account>:secret:<name>.');
   }
-  checkNetwork(c, `${f}.network`, ds.network, 'the dump task');
+  if (ds.network !== undefined) checkNetwork(c, `${f}.network`, ds.network, 'the dump task');
 }
 
 function checkConnectInstanceDataset(c: IssueCollector, f: string, ds: Fields): void {
