@@ -187,6 +187,31 @@ export const NIGHTS_PREFIX = 'nights/';
  */
 export const OBJECTS_PREFIX = 'objects/';
 
+/**
+ * Format v2: content-addressed objects of `s3Bucket` datasets, `blobs/sha256/<first 2 hex>/<sha256>`.
+ * Written once, never overwritten, deleted only by `prune` (docs/runtime.md "Format v2").
+ */
+export const BLOBS_PREFIX = 'blobs/sha256/';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** The key of the blob holding the bytes whose SHA-256 (lower-case hex) is `sha256`. */
+export function blobKey(sha256: string): string {
+  if (!SHA256_HEX.test(sha256)) throw new Error(`blobKey: not a lower-case hex SHA-256: ${JSON.stringify(sha256)}`);
+  return `${BLOBS_PREFIX}${sha256.slice(0, 2)}/${sha256}`;
+}
+
+/** The SHA-256 a blob key names, or undefined when `key` is not a blob key. */
+export function blobSha256(key: string): string | undefined {
+  const m = /^blobs\/sha256\/([0-9a-f]{2})\/([0-9a-f]{64})$/.exec(key);
+  return m && m[2].startsWith(m[1]) ? m[2] : undefined;
+}
+
+/** Format v2: where an `s3Bucket` dataset's index for a night lands: `nights/<night>/<dataset>/index/`. */
+export function datasetIndexPrefix(night: string, datasetName: string): string {
+  return `${datasetNightPrefix(night, datasetName)}index/`;
+}
+
 /** Verification records written by counterparties (on their own side). */
 export const VERIFICATIONS_PREFIX = 'verifications/';
 
@@ -200,14 +225,17 @@ export function datasetNightPrefix(night: string, datasetName: string): string {
   return `${nightPrefix(night)}${datasetName}/`;
 }
 
-/** Where an `s3Bucket` dataset's objects land: `objects/<dataset>/<source key>`. */
+/** Format v1 only (no deployment holds v1 data): where an `s3Bucket` dataset's objects landed. Format v2 uses {@link blobKey}. */
 export function datasetObjectsPrefix(datasetName: string): string {
   return `${OBJECTS_PREFIX}${datasetName}/`;
 }
 
-/** The prefix a dataset's data lives under, for any kind. */
+/**
+ * The prefix a dataset's files for a night live under, for any kind (format v2): `nights/<night>/<dataset>/`.
+ * An `s3Bucket` dataset keeps only its index there; its bytes are blobs ({@link blobKey}).
+ */
 export function datasetPrefix(night: string, dataset: Pick<Dataset, 'kind' | 'name'>): string {
-  return dataset.kind === 's3Bucket' ? datasetObjectsPrefix(dataset.name) : datasetNightPrefix(night, dataset.name);
+  return datasetNightPrefix(night, dataset.name);
 }
 
 /** The per-night manifest: every object with key, size and SHA-256, chained to the previous night. */

@@ -1,165 +1,49 @@
 /**
- * The night's manifest, format v1: every object of the night (both the `objects/<dataset>/` and the
- * `nights/<night>/` prefixes) with key, size and SHA-256, counts and bytes per dataset and in total,
- * and the SHA-256 of the previous night's manifest bytes (the chain). See docs/runtime.md.
+ * The night's manifest, format v2 (lib/runtime/format/, docs/runtime.md "Format v2"): the builder
+ * the nightly `build-manifest` step runs, and the names the verifier, restorer and exit bundle
+ * imported in v1.
  *
- * Same input → same bytes: keys are listed in a fixed order, entries sorted by key, and
- * `createdAt` is an input (the caller passes the run's time).
+ * The builder does work proportional to the night's own files: it lists `nights/<night>/<dataset>/`
+ * (exports, and for `s3Bucket` datasets the index sync-objects wrote), hashes what S3 has no
+ * full-object SHA-256 for, reads each export's summary counts, and links the previous manifest.
+ * It never lists the blobs.
  */
 import { naming } from '../core';
 import type { DatasetKind } from '../core';
-import { ManifestError } from './errors';
-import { compareKeys, type ObjectStore } from './stores/types';
+import { ManifestError, oneLine } from './errors';
+import {
+  DATASET_KINDS_V2, listNights, parseManifest, readManifestV2, serializeManifest, viewOf, compareUtf8,
+  type IndexSummary, type Manifest, type ManifestDataset, type ManifestEntry, type StoredManifest,
+} from './format';
+import type { ObjectStore } from './stores/types';
 import { hashStream, mapLimit, sha256Hex } from './util';
 
-export const MANIFEST_FORMAT_VERSION = 1;
+export { parseManifest, serializeManifest, listNightsByKey, type Manifest, type ManifestDataset, type ManifestEntry, type StoredManifest } from './format';
 
-export interface ManifestEntry {
-  readonly key: string;
-  readonly size: number;
-  /** Lower-case hex SHA-256 of the object's bytes. */
-  readonly sha256: string;
-  /** The dataset the object belongs to. */
-  readonly dataset: string;
-}
-
-export interface ManifestDataset {
-  readonly name: string;
-  readonly kind: DatasetKind;
-  /** Where the dataset's objects are (`objects/<name>/` or `nights/<night>/<name>/`). */
-  readonly prefix: string;
-  readonly objects: number;
-  readonly bytes: number;
-}
-
-export interface Manifest {
-  readonly formatVersion: 1;
-  readonly night: string;
-  readonly createdAt: string;
-  readonly system: string | null;
-  readonly bucket: string | null;
-  readonly previous: { readonly night: string; readonly sha256: string } | null;
-  readonly datasets: readonly ManifestDataset[];
-  readonly totals: { readonly objects: number; readonly bytes: number };
-  readonly entries: readonly ManifestEntry[];
-}
-
-/** The exact bytes of a manifest (fixed key order, 2-space JSON, trailing newline). */
-export function serializeManifest(m: Manifest): Buffer {
-  const ordered = {
-    formatVersion: m.formatVersion,
-    night: m.night,
-    createdAt: m.createdAt,
-    system: m.system,
-    bucket: m.bucket,
-    previous: m.previous ? { night: m.previous.night, sha256: m.previous.sha256 } : null,
-    datasets: m.datasets.map((d) => ({ name: d.name, kind: d.kind, prefix: d.prefix, objects: d.objects, bytes: d.bytes })),
-    totals: { objects: m.totals.objects, bytes: m.totals.bytes },
-    entries: m.entries.map((e) => ({ key: e.key, size: e.size, sha256: e.sha256, dataset: e.dataset })),
-  };
-  return Buffer.from(`${JSON.stringify(ordered, null, 2)}\n`, 'utf8');
-}
-
-const HEX64 = /^[0-9a-f]{64}$/;
-const KINDS: readonly string[] = ['s3Bucket', 'dynamoDbTable', 'postgres', 'connectInstance'];
-
-function fail(where: string, what: string): never {
-  throw new ManifestError(`corrupt manifest${where ? ` ${where}` : ''}: ${what}`);
-}
-
-function isCount(n: unknown): n is number {
-  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-}
-
-/** Parses and checks a manifest; throws {@link ManifestError} naming what is wrong. */
-export function parseManifest(bytes: Buffer | string, where = ''): Manifest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
-  } catch (err) {
-    fail(where, `not JSON (${(err as Error).message})`);
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail(where, 'not a JSON object');
-  const m = raw as Record<string, unknown>;
-  if (m.formatVersion !== MANIFEST_FORMAT_VERSION) fail(where, `unsupported formatVersion ${JSON.stringify(m.formatVersion)} (this build reads ${MANIFEST_FORMAT_VERSION})`);
-  if (typeof m.night !== 'string' || !naming.isNightId(m.night)) fail(where, `night ${JSON.stringify(m.night)} is not YYYY-MM-DD`);
-  if (typeof m.createdAt !== 'string' || Number.isNaN(Date.parse(m.createdAt))) fail(where, 'createdAt is not a timestamp');
-  if (m.system !== null && typeof m.system !== 'string') fail(where, 'system must be a string or null');
-  if (m.bucket !== null && typeof m.bucket !== 'string') fail(where, 'bucket must be a string or null');
-  const prev = m.previous as Record<string, unknown> | null;
-  if (prev !== null) {
-    if (!prev || typeof prev !== 'object' || typeof prev.night !== 'string' || !naming.isNightId(prev.night) || typeof prev.sha256 !== 'string' || !HEX64.test(prev.sha256)) {
-      fail(where, 'previous must be null or { night, sha256 }');
-    }
-    if (prev.night >= m.night) fail(where, `previous night ${prev.night} is not before ${m.night}`);
-  }
-  if (!Array.isArray(m.datasets)) fail(where, 'datasets is not a list');
-  if (!Array.isArray(m.entries)) fail(where, 'entries is not a list');
-  const totals = m.totals as Record<string, unknown>;
-  if (!totals || !isCount(totals.objects) || !isCount(totals.bytes)) fail(where, 'totals must be { objects, bytes }');
-  const perDataset = new Map<string, { objects: number; bytes: number }>();
-  for (const d of m.datasets as Record<string, unknown>[]) {
-    if (!d || typeof d.name !== 'string' || !KINDS.includes(d.kind as string) || typeof d.prefix !== 'string' || !isCount(d.objects) || !isCount(d.bytes)) {
-      fail(where, `bad dataset ${JSON.stringify(d)}`);
-    }
-    if (perDataset.has(d.name as string)) fail(where, `dataset ${d.name} listed twice`);
-    perDataset.set(d.name as string, { objects: 0, bytes: 0 });
-  }
-  let objects = 0;
-  let bytesTotal = 0;
-  let last: string | undefined;
-  for (const e of m.entries as Record<string, unknown>[]) {
-    if (!e || typeof e.key !== 'string' || !e.key || !isCount(e.size) || typeof e.sha256 !== 'string' || !HEX64.test(e.sha256) || typeof e.dataset !== 'string') {
-      fail(where, `bad entry ${JSON.stringify(e)}`);
-    }
-    if (last !== undefined && compareKeys(last, e.key as string) >= 0) fail(where, `entries not sorted by key or duplicated at ${JSON.stringify(e.key)}`);
-    last = e.key as string;
-    const ds = perDataset.get(e.dataset as string);
-    if (!ds) fail(where, `entry ${e.key} names unknown dataset ${JSON.stringify(e.dataset)}`);
-    ds.objects++;
-    ds.bytes += e.size as number;
-    objects++;
-    bytesTotal += e.size as number;
-  }
-  for (const d of m.datasets as ManifestDataset[]) {
-    const got = perDataset.get(d.name)!;
-    if (got.objects !== d.objects || got.bytes !== d.bytes) fail(where, `dataset ${d.name} says ${d.objects} objects/${d.bytes} bytes, entries sum to ${got.objects}/${got.bytes}`);
-  }
-  if (objects !== totals.objects || bytesTotal !== totals.bytes) fail(where, `totals say ${totals.objects} objects/${totals.bytes} bytes, entries sum to ${objects}/${bytesTotal}`);
-  return m as unknown as Manifest;
-}
-
-const MANIFEST_KEY_RE = /^nights\/(\d{4}-\d{2}-\d{2})\/manifest\.json$/;
-
-/** Nights named by the keys under `prefix` that match `keyPattern` (night in group 1), oldest first. */
-export async function listNightsByKey(store: ObjectStore, prefix: string, keyPattern: RegExp): Promise<string[]> {
-  const nights: string[] = [];
-  for await (const o of store.list(prefix)) {
-    const m = keyPattern.exec(o.key);
-    if (m && naming.isNightId(m[1])) nights.push(m[1]);
-  }
-  return nights.sort();
-}
+export const MANIFEST_FORMAT_VERSION = 2;
 
 /** Nights that have a manifest in `store`, oldest first. */
 export function listManifestNights(store: ObjectStore): Promise<string[]> {
-  return listNightsByKey(store, naming.NIGHTS_PREFIX, MANIFEST_KEY_RE);
+  return listNights(store);
 }
 
-/** A manifest as read from a store: parsed, plus the SHA-256 of its exact bytes. */
-export interface StoredManifest {
-  readonly manifest: Manifest;
-  readonly sha256: string;
-  readonly bytes: Buffer;
-  readonly key: string;
-}
-
+/**
+ * @deprecated Adapter for code written against v1 (one `entries` list holding every object): the
+ * manifest with `entries` extended by every blob the night's `s3Bucket` views reference (key = blob
+ * key, each once). It holds the whole view in memory: use `readNight` from `./format` instead.
+ * `sha256` and `bytes` are those of the stored manifest.
+ */
 export async function readManifest(store: ObjectStore, night: string): Promise<StoredManifest> {
-  const key = naming.manifestKey(night);
-  const bytes = await store.getBytes(key);
-  const manifest = parseManifest(bytes, `${store.url}/${key}`);
-  if (manifest.night !== night) throw new ManifestError(`corrupt manifest ${store.url}/${key}: it says night ${manifest.night}`);
-  return { manifest, sha256: sha256Hex(bytes), bytes, key };
+  const stored = await readManifestV2(store, night);
+  const m = stored.manifest;
+  const blobs = new Map<string, ManifestEntry>();
+  for (const d of m.datasets) {
+    if (!d.index) continue;
+    for await (const e of viewOf(store, d.index)) if (!blobs.has(e.blob)) blobs.set(e.blob, { key: e.blob, size: e.size, sha256: e.sha256, dataset: d.name });
+  }
+  const entries = [...m.entries, ...blobs.values()].sort((a, b) => compareUtf8(a.key, b.key));
+  const totals = { objects: entries.length, bytes: entries.reduce((n, e) => n + e.size, 0) };
+  return { ...stored, manifest: { ...m, entries, totals } };
 }
 
 export interface BuildManifestOptions {
@@ -167,6 +51,8 @@ export interface BuildManifestOptions {
   readonly store: ObjectStore;
   readonly night: string;
   readonly datasets: readonly { readonly name: string; readonly kind: string }[];
+  /** Datasets whose export failed this night (name → reason), as the state machine caught them: marked `failed`. */
+  readonly failures?: Readonly<Record<string, string>>;
   readonly system?: string;
   /** Recorded as `bucket` (defaults to the store URL's bucket). */
   readonly bucket?: string;
@@ -184,28 +70,96 @@ export interface BuiltManifest extends StoredManifest {
   readonly hashedObjects: number;
 }
 
+interface Listed { key: string; size: number; dataset: string }
+
+/** The newest complete index run sync-objects wrote for the dataset this night (its summary.json is written last). */
+async function newestIndexRun(store: ObjectStore, night: string, dataset: string): Promise<{ summary: IndexSummary; summaryKey: string; files: Listed[] } | undefined> {
+  const prefix = naming.datasetIndexPrefix(night, dataset);
+  const runs = new Map<string, Listed[]>();
+  const complete: string[] = [];
+  for await (const o of store.list(prefix)) {
+    const rest = o.key.slice(prefix.length);
+    const run = rest.split('/')[0];
+    if (!runs.has(run)) runs.set(run, []);
+    runs.get(run)!.push({ key: o.key, size: o.size, dataset });
+    if (rest === `${run}/summary.json`) complete.push(run);
+  }
+  const run = complete.sort().pop();
+  if (!run) return undefined;
+  const summaryKey = `${prefix}${run}/summary.json`;
+  const summary = JSON.parse((await store.getBytes(summaryKey)).toString('utf8')) as IndexSummary;
+  if (summary.formatVersion !== 2 || summary.night !== night || summary.dataset !== dataset) throw new ManifestError(`${store.url}/${summaryKey}: not the index summary of ${dataset} for ${night}`);
+  const files = runs.get(run)!;
+  const named = new Set([...summary.index.night.files, ...(summary.index.checkpoint.night === night ? summary.index.checkpoint.files : [])].map((f) => f.key));
+  for (const k of named) if (!files.some((f) => f.key === k)) throw new ManifestError(`${store.url}/${summaryKey} names ${k}, which is not there`);
+  return { summary, summaryKey, files: files.filter((f) => named.has(f.key) || f.key === summaryKey) };
+}
+
+async function exportSummary(store: ObjectStore, kind: string, entries: readonly ManifestEntry[], prefix: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  if (kind === 'dynamoDbTable') {
+    const s = entries.filter((e) => e.key.endsWith('/manifest-summary.json')).pop();
+    if (s) {
+      const j = JSON.parse((await store.getBytes(s.key)).toString('utf8')) as { itemCount?: number };
+      if (typeof j.itemCount === 'number') out.items = j.itemCount;
+    }
+  } else if (kind === 'connectInstance') {
+    const idx = entries.find((e) => e.key === `${prefix}index.json`);
+    if (idx) {
+      const j = JSON.parse((await store.getBytes(idx.key)).toString('utf8')) as { resources?: Record<string, number> };
+      out.documents = Object.values(j.resources ?? {}).reduce((a, b) => a + (Number.isSafeInteger(b) ? b : 0), 0);
+    }
+  } else if (kind === 'postgres') {
+    const toc = entries.find((e) => e.key.endsWith('.toc.json'));
+    if (toc) {
+      const j = JSON.parse((await store.getBytes(toc.key)).toString('utf8')) as { entries?: number };
+      if (typeof j.entries === 'number') out.tocEntries = j.entries;
+    }
+  }
+  return out;
+}
+
 /**
- * Lists the night's objects, takes each one's SHA-256 from the store when it carries a full-object
- * checksum and hashes it by streaming otherwise, links the previous night's manifest, and writes
- * `nights/<night>/manifest.json`.
+ * Builds (and writes) `nights/<night>/manifest.json`, format v2. A dataset is `failed` when the
+ * caller says so (`failures`), when an `s3Bucket` dataset has no complete index run for the night,
+ * or when another kind has no export files.
  */
 export async function buildManifest(opts: BuildManifestOptions): Promise<BuiltManifest> {
   const { store, night } = opts;
   naming.nightPrefix(night); // validates the night ID
   const manifestKey = naming.manifestKey(night);
-  const datasets = [...opts.datasets].sort((a, b) => compareKeys(a.name, b.name));
-  for (const d of datasets) if (!KINDS.includes(d.kind)) throw new ManifestError(`dataset ${d.name}: unknown kind ${JSON.stringify(d.kind)}`);
-  const listed: { key: string; size: number; dataset: string }[] = [];
-  const summaries: ManifestDataset[] = [];
+  const datasets = [...opts.datasets].sort((a, b) => compareUtf8(a.name, b.name));
+  for (const d of datasets) if (!DATASET_KINDS_V2.includes(d.kind)) throw new ManifestError(`dataset ${d.name}: unknown kind ${JSON.stringify(d.kind)}`);
+  const listed: Listed[] = [];
+  const partial: { d: { name: string; kind: string }; prefix: string; failed?: string; index?: IndexSummary }[] = [];
   for (const d of datasets) {
-    const prefix = naming.datasetPrefix(night, { kind: d.kind as DatasetKind, name: d.name });
-    for await (const o of store.list(prefix)) {
-      if (o.key === manifestKey) continue;
-      listed.push({ key: o.key, size: o.size, dataset: d.name });
+    const prefix = naming.datasetNightPrefix(night, d.name);
+    const given = opts.failures?.[d.name];
+    if (given) {
+      partial.push({ d, prefix, failed: given });
+      continue;
     }
-    summaries.push({ name: d.name, kind: d.kind as DatasetKind, prefix, objects: 0, bytes: 0 });
+    if (d.kind === 's3Bucket') {
+      let run: Awaited<ReturnType<typeof newestIndexRun>>;
+      try {
+        run = await newestIndexRun(store, night, d.name);
+      } catch (err) {
+        partial.push({ d, prefix, failed: `index unreadable: ${oneLine(err)}` });
+        continue;
+      }
+      if (!run) {
+        partial.push({ d, prefix, failed: `sync-objects wrote no complete index under ${naming.datasetIndexPrefix(night, d.name)} (no summary.json)` });
+        continue;
+      }
+      listed.push(...run.files);
+      partial.push({ d, prefix, index: run.summary });
+      continue;
+    }
+    const before = listed.length;
+    for await (const o of store.list(prefix)) if (o.key !== manifestKey) listed.push({ key: o.key, size: o.size, dataset: d.name });
+    partial.push({ d, prefix, failed: listed.length === before ? `no export files under ${prefix}` : undefined });
   }
-  listed.sort((a, b) => compareKeys(a.key, b.key));
+  listed.sort((a, b) => compareUtf8(a.key, b.key));
   for (let i = 1; i < listed.length; i++) {
     if (listed[i].key === listed[i - 1].key) throw new ManifestError(`object ${listed[i].key} belongs to two datasets (${listed[i - 1].dataset}, ${listed[i].dataset})`);
   }
@@ -222,11 +176,31 @@ export async function buildManifest(opts: BuildManifestOptions): Promise<BuiltMa
     hashed++;
     return { key: o.key, size: h.size, sha256: h.sha256, dataset: o.dataset };
   });
-  const byName = new Map(summaries.map((s) => [s.name, { ...s }]));
-  for (const e of entries) {
-    const s = byName.get(e.dataset)!;
-    s.objects++;
-    s.bytes += e.size;
+  const summaries: ManifestDataset[] = [];
+  for (const p of partial) {
+    const own = entries.filter((e) => e.dataset === p.d.name);
+    const kind = p.d.kind as DatasetKind;
+    if (p.failed) {
+      summaries.push({ name: p.d.name, kind, status: 'failed', reason: p.failed, prefix: p.prefix, objects: 0, bytes: 0, summary: {}, index: null });
+    } else if (p.index) {
+      const n = p.index.index.night;
+      summaries.push({
+        name: p.d.name, kind, status: 'ok', reason: null, prefix: p.prefix, objects: p.index.records, bytes: p.index.bytes,
+        summary: { added: n.added, changed: n.changed, removed: n.removed }, index: p.index.index,
+      });
+    } else {
+      let summary: Record<string, number> = {};
+      let failed: string | undefined;
+      try {
+        summary = await exportSummary(store, kind, own, p.prefix);
+      } catch (err) {
+        failed = `export summary unreadable: ${oneLine(err)}`;
+      }
+      summaries.push({
+        name: p.d.name, kind, status: failed ? 'failed' : 'ok', reason: failed ?? null, prefix: p.prefix,
+        objects: own.length, bytes: own.reduce((n, e) => n + e.size, 0), summary, index: null,
+      });
+    }
   }
   const previousNight = (await listManifestNights(store)).filter((n) => n < night).pop();
   let previous: Manifest['previous'] = null;
@@ -234,19 +208,19 @@ export async function buildManifest(opts: BuildManifestOptions): Promise<BuiltMa
     const bytes = await store.getBytes(naming.manifestKey(previousNight));
     previous = { night: previousNight, sha256: sha256Hex(bytes) };
   }
-  const ds = [...byName.values()];
   const manifest: Manifest = {
-    formatVersion: 1,
+    formatVersion: 2,
     night,
     createdAt: (opts.createdAt ?? new Date()).toISOString(),
     system: opts.system ?? null,
     bucket: opts.bucket ?? (store.url.startsWith('s3://') ? store.url.slice(5) : null),
     previous,
-    datasets: ds,
+    datasets: summaries,
     totals: { objects: entries.length, bytes: entries.reduce((n, e) => n + e.size, 0) },
     entries,
   };
   const bytes = serializeManifest(manifest);
+  parseManifest(bytes, manifestKey); // the builder never writes what a reader would refuse
   if (opts.write !== false) await store.put(manifestKey, bytes, { contentType: 'application/json' });
   return { manifest, bytes, sha256: sha256Hex(bytes), key: manifestKey, reusedChecksums: reused, hashedObjects: hashed };
 }

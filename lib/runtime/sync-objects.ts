@@ -1,19 +1,34 @@
 /**
- * Incremental copy of an `s3Bucket` dataset's source objects into `objects/<dataset>/<source key>`
- * of the export bucket. An object is skipped when the export's copy has the same size and is strictly
- * newer than the source object (both from the listings, no extra request; LastModified has 1-second
- * resolution, so the same second does not count), or otherwise when the copy's recorded source ETag (`x-amz-meta-cp-source-etag`, one HeadObject) still matches;
- * otherwise it is copied. Copies are server-side `CopyObject` with `ChecksumAlgorithm: SHA256`, so S3 stores a
- * full-object SHA-256 that the manifest builder reuses instead of re-reading the object.
+ * The nightly step for an `s3Bucket` dataset (format v2, runs on Fargate): one streaming pass over
+ * the source listing, merged with the previous night's index. Unchanged objects (same ETag and size
+ * as the previous entry) cost nothing more. A new or changed object is read once to take its SHA-256
+ * (or its full-object `ChecksumSHA256`, when the source has one), and copied server-side into
+ * `blobs/sha256/<2 hex>/<sha256>` unless that blob exists: content is never overwritten, and
+ * identical content is stored once. Copies keep the source's Content-Type and user metadata
+ * (MetadataDirective COPY), and the index records them too. Objects over 5 GiB are copied with
+ * multipart `UploadPartCopy`. Every key passes unchanged (it is data in the index, never a path).
+ *
+ * The copy is pinned to the bytes that were hashed: `versionId` when the source is versioned, and
+ * `CopySourceIfMatch` on the ETag always; S3's own SHA-256 of a single-part copy is compared too.
  */
-import { CopyObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand,
+  ListObjectsV2Command, UploadPartCopyCommand, AbortMultipartUploadCommand, type S3Client,
+} from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
 import { naming } from '../core';
 import { RuntimeError } from './errors';
-import { mapLimit } from './util';
+import { buildNightIndex, listNights, readManifestV2, type DatasetIndex, type IndexEntry, type ListedObject, type ResolvedObject } from './format';
+import type { ObjectStore } from './stores/types';
+import { S3Store, fullObjectSha256 } from './stores/s3';
+import { hashStream } from './util';
 
+/** @deprecated format v1's source-ETag metadata name; v2 keeps the ETag in the index. */
 export const SOURCE_ETAG_METADATA = 'cp-source-etag';
-/** CopyObject's limit; larger objects need a multipart copy (not implemented, reported). */
+/** CopyObject's limit; larger objects are copied with multipart UploadPartCopy. */
 export const MAX_COPY_OBJECT_BYTES = 5 * 1024 ** 3;
+/** Part size of a multipart copy (at least this; more when 10,000 parts would not cover the object). */
+export const COPY_PART_BYTES = 512 * 1024 ** 2;
 
 export interface SyncObjectsOptions {
   readonly s3: S3Client;
@@ -22,89 +37,175 @@ export interface SyncObjectsOptions {
   readonly sourcePrefix?: string;
   readonly exportBucket: string;
   readonly dataset: string;
-  /** @default 16 */
+  /** The night being exported (`YYYY-MM-DD`). @default today (UTC) */
+  readonly night?: string;
+  /** Objects resolved (hashed, copied) at once. @default 16 */
   readonly concurrency?: number;
   /** S3 client for the source, when it differs (another account/region). @default s3 */
   readonly sourceS3?: S3Client;
   /**
    * Send `x-amz-sdk-checksum-algorithm` on CopyObject: moto refuses a copy into an Object Lock
-   * bucket without it (real S3 does not ask). Set for emulators (the CLI sets it when
-   * `AWS_ENDPOINT_URL_S3` is set). @default false
+   * bucket without it (real S3 does not ask). Set for emulators. @default false
    */
   readonly emulatorChecksumHeader?: boolean;
+  /** @default 7 */
+  readonly checkpointEveryNights?: number;
+  /** Index run folder name (tests). @default `run-<UTC time>` */
+  readonly runId?: string;
+  /** The export bucket as a store (tests). @default an S3Store on `s3` */
+  readonly store?: ObjectStore;
 }
 
 export interface SyncObjectsResult {
+  readonly night: string;
+  /** Objects in the source (the night's view). */
   readonly examined: number;
+  /** Blobs written this night. */
   readonly copied: number;
+  /** Objects whose index entry was carried over (same ETag and size). */
   readonly skipped: number;
   readonly bytesCopied: number;
+  /** Blob keys written this night, sorted. */
   readonly copiedKeys: readonly string[];
+  readonly added: number;
+  readonly changed: number;
+  readonly removed: number;
+  /** Objects whose bytes were read to hash them. */
+  readonly hashed: number;
+  readonly checkpoint: boolean;
+  readonly summaryKey: string;
+  readonly index: DatasetIndex;
 }
 
-interface Listed { key: string; size: number; etag: string; modified: number }
-
-async function listAll(s3: S3Client, bucket: string, prefix: string): Promise<Listed[]> {
-  const out: Listed[] = [];
+/** The source listing, page by page (never the whole bucket in memory), every key as S3 lists it. */
+export async function* listSource(s3: S3Client, bucket: string, prefix: string): AsyncIterable<ListedObject> {
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) out.push({ key: o.Key, size: Number(o.Size ?? 0), etag: o.ETag ?? '', modified: o.LastModified ? o.LastModified.getTime() : 0 });
+    for (const o of page.Contents ?? []) {
+      if (o.Key === undefined) continue;
+      yield { key: o.Key, size: Number(o.Size ?? 0), etag: o.ETag ?? '', modified: o.LastModified ? o.LastModified.toISOString() : null };
+    }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return out;
 }
 
-function copySource(bucket: string, key: string): string {
-  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+/** `CopySource` for a key: bucket + the key with each segment URL-encoded (so `/`, spaces, unicode, `\` and `..` survive), plus the version. */
+export function copySource(bucket: string, key: string, versionId?: string | null): string {
+  const base = `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  return versionId ? `${base}?versionId=${encodeURIComponent(versionId)}` : base;
+}
+
+/** The newest earlier night whose manifest has an index for `dataset` (walks back over failed nights). */
+export async function previousIndex(store: ObjectStore, night: string, dataset: string): Promise<DatasetIndex | undefined> {
+  const earlier = (await listNights(store)).filter((n) => n < night).reverse();
+  for (const n of earlier) {
+    const d = (await readManifestV2(store, n)).manifest.datasets.find((x) => x.name === dataset);
+    if (d?.index) return d.index;
+    if (d && d.status === 'ok') return undefined;
+  }
+  return undefined;
+}
+
+function withEmulatorChecksum<T extends { middlewareStack: { add: (...a: never[]) => unknown } }>(cmd: T, on: boolean): T {
+  if (!on) return cmd;
+  (cmd.middlewareStack as unknown as { add: (mw: unknown, o: unknown) => void }).add((next: (a: unknown) => unknown) => async (args: { request: { headers?: Record<string, string> } }) => {
+    if (args.request.headers) args.request.headers['x-amz-sdk-checksum-algorithm'] = 'SHA256';
+    return next(args);
+  }, { step: 'build', name: 'cpEmulatorChecksumHeader' });
+  return cmd;
+}
+
+/** Server-side copy of one source version into a blob; multipart for objects over 5 GiB. Returns S3's SHA-256 (hex) when it gives one. */
+export async function copyIntoBlob(opts: {
+  s3: S3Client; sourceBucket: string; key: string; versionId: string | null; etag: string; size: number; exportBucket: string; blob: string;
+  contentType: string | null; metadata: Readonly<Record<string, string>>; emulatorChecksumHeader?: boolean;
+}): Promise<string | undefined> {
+  const source = copySource(opts.sourceBucket, opts.key, opts.versionId);
+  const ifMatch = opts.etag || undefined;
+  if (opts.size <= MAX_COPY_OBJECT_BYTES) {
+    const r = await opts.s3.send(withEmulatorChecksum(new CopyObjectCommand({
+      Bucket: opts.exportBucket, Key: opts.blob, CopySource: source, CopySourceIfMatch: ifMatch, MetadataDirective: 'COPY', ChecksumAlgorithm: 'SHA256',
+    }), Boolean(opts.emulatorChecksumHeader)));
+    const c = r.CopyObjectResult?.ChecksumSHA256;
+    return c ? fullObjectSha256(c, r.CopyObjectResult?.ChecksumType) : undefined;
+  }
+  const partSize = Math.max(COPY_PART_BYTES, Math.ceil(opts.size / 10_000 / 1024 ** 2) * 1024 ** 2);
+  const created = await opts.s3.send(new CreateMultipartUploadCommand({
+    Bucket: opts.exportBucket, Key: opts.blob, ContentType: opts.contentType ?? undefined, Metadata: { ...opts.metadata },
+  }));
+  const uploadId = created.UploadId!;
+  try {
+    const parts: { ETag: string; PartNumber: number }[] = [];
+    for (let start = 0, n = 1; start < opts.size; start += partSize, n++) {
+      const end = Math.min(opts.size, start + partSize) - 1;
+      const p = await opts.s3.send(new UploadPartCopyCommand({
+        Bucket: opts.exportBucket, Key: opts.blob, UploadId: uploadId, PartNumber: n, CopySource: source, CopySourceIfMatch: ifMatch, CopySourceRange: `bytes=${start}-${end}`,
+      }));
+      parts.push({ ETag: p.CopyPartResult?.ETag ?? '', PartNumber: n });
+    }
+    await opts.s3.send(new CompleteMultipartUploadCommand({ Bucket: opts.exportBucket, Key: opts.blob, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+  } catch (err) {
+    await opts.s3.send(new AbortMultipartUploadCommand({ Bucket: opts.exportBucket, Key: opts.blob, UploadId: uploadId })).catch(() => undefined);
+    throw err;
+  }
+  return undefined;
 }
 
 export async function syncObjects(opts: SyncObjectsOptions): Promise<SyncObjectsResult> {
   const src = opts.sourceS3 ?? opts.s3;
-  const destPrefix = naming.datasetObjectsPrefix(opts.dataset);
-  const [source, dest] = await Promise.all([
-    listAll(src, opts.sourceBucket, opts.sourcePrefix ?? ''),
-    listAll(opts.s3, opts.exportBucket, destPrefix),
-  ]);
-  const destByKey = new Map(dest.map((d) => [d.key, d]));
+  const night = opts.night ?? naming.nightId(new Date());
+  naming.nightPrefix(night);
+  const store = opts.store ?? new S3Store(opts.exportBucket, opts.s3);
+  const previous = await previousIndex(store, night, opts.dataset);
+  const inflight = new Map<string, Promise<boolean>>();
   const copiedKeys: string[] = [];
+  let hashed = 0;
   let bytesCopied = 0;
-  let skipped = 0;
-  await mapLimit(source, opts.concurrency ?? 16, async (o) => {
-    const destKey = `${destPrefix}${o.key}`;
-    const existing = destByKey.get(destKey);
-    if (existing && existing.size === o.size && existing.modified > o.modified && o.modified > 0) {
-      skipped++;
-      return;
+  const resolve = async (o: ListedObject, _prev?: IndexEntry): Promise<ResolvedObject> => {
+    const where = `s3://${opts.sourceBucket}/${o.key}`;
+    const head = await src.send(new HeadObjectCommand({ Bucket: opts.sourceBucket, Key: o.key, ChecksumMode: 'ENABLED', IfMatch: o.etag || undefined }));
+    const version = head.VersionId && head.VersionId !== 'null' ? head.VersionId : null;
+    let sha256 = fullObjectSha256(head.ChecksumSHA256, head.ChecksumType);
+    let size = Number(head.ContentLength ?? o.size);
+    if (!sha256) {
+      const got = await src.send(new GetObjectCommand({ Bucket: opts.sourceBucket, Key: o.key, VersionId: version ?? undefined, IfMatch: o.etag || undefined }));
+      const h = await hashStream(got.Body as Readable);
+      sha256 = h.sha256;
+      size = h.size;
+      hashed++;
     }
-    if (existing && existing.size === o.size) {
-      const head = await opts.s3.send(new HeadObjectCommand({ Bucket: opts.exportBucket, Key: destKey }));
-      if (head.Metadata?.[SOURCE_ETAG_METADATA] === o.etag) {
-        skipped++;
-        return;
-      }
+    const blob = naming.blobKey(sha256);
+    const contentType = head.ContentType ?? null;
+    const metadata = { ...(head.Metadata ?? {}) };
+    let once = inflight.get(sha256);
+    let mine = false;
+    if (!once) {
+      mine = true;
+      once = (async () => {
+        if (await store.head(blob)) return false;
+        const s3sha = await copyIntoBlob({ s3: opts.s3, sourceBucket: opts.sourceBucket, key: o.key, versionId: version, etag: o.etag, size, exportBucket: opts.exportBucket, blob, contentType, metadata, emulatorChecksumHeader: opts.emulatorChecksumHeader });
+        if (s3sha && s3sha !== sha256) throw new RuntimeError(`${where}: S3 computed sha256 ${s3sha} for the copy into ${blob}, the bytes read hashed to ${sha256}`);
+        return true;
+      })();
+      inflight.set(sha256, once);
     }
-    if (o.size > MAX_COPY_OBJECT_BYTES) throw new RuntimeError(`s3://${opts.sourceBucket}/${o.key} is ${o.size} bytes; objects over 5 GiB need a multipart copy, which sync-objects does not do yet`);
-    const copy = new CopyObjectCommand({
-      Bucket: opts.exportBucket,
-      Key: destKey,
-      CopySource: copySource(opts.sourceBucket, o.key),
-      CopySourceIfMatch: o.etag || undefined,
-      MetadataDirective: 'REPLACE',
-      Metadata: { [SOURCE_ETAG_METADATA]: o.etag },
-      ChecksumAlgorithm: 'SHA256',
-    });
-    if (opts.emulatorChecksumHeader) {
-      copy.middlewareStack.add((next) => async (args) => {
-        const req = args.request as { headers?: Record<string, string> };
-        if (req.headers) req.headers['x-amz-sdk-checksum-algorithm'] = 'SHA256';
-        return next(args);
-      }, { step: 'build', name: 'cpEmulatorChecksumHeader' });
+    const copied = await once;
+    if (mine && copied) {
+      copiedKeys.push(blob);
+      bytesCopied += size;
     }
-    await opts.s3.send(copy);
-    copiedKeys.push(destKey);
-    bytesCopied += o.size;
+    return { sha256, size, version, contentType, metadata, copied: mine && copied };
+  };
+  const built = await buildNightIndex({
+    store, night, dataset: opts.dataset, previous, resolve, concurrency: opts.concurrency ?? 16,
+    listing: listSource(src, opts.sourceBucket, opts.sourcePrefix ?? ''), checkpointEveryNights: opts.checkpointEveryNights, runId: opts.runId,
   });
+  const n = built.index.night;
   copiedKeys.sort();
-  return { examined: source.length, copied: copiedKeys.length, skipped, bytesCopied, copiedKeys };
+  return {
+    night, examined: built.records, copied: copiedKeys.length, skipped: built.records - n.added - n.changed, bytesCopied, copiedKeys,
+    added: n.added, changed: n.changed, removed: n.removed, hashed, checkpoint: built.checkpoint, summaryKey: built.summaryKey, index: built.index,
+  };
 }
+

@@ -49,7 +49,7 @@ export async function runPrimaryNight(opts: {
   const job = async (d: Dataset): Promise<void> => {
     switch (d.kind) {
       case 's3Bucket':
-        sync[d.name] = await timed(seconds, `sync-objects ${d.name}`, () => syncObjects({ s3, sourceBucket: sources.buckets[d.name], sourcePrefix: d.prefix, exportBucket: bucket, dataset: d.name, emulatorChecksumHeader: true }));
+        sync[d.name] = await timed(seconds, `sync-objects ${d.name}`, () => syncObjects({ s3, sourceBucket: sources.buckets[d.name], sourcePrefix: d.prefix, exportBucket: bucket, dataset: d.name, night, emulatorChecksumHeader: true }));
         return;
       case 'postgres': {
         const c = sources.postgres[d.name];

@@ -19,7 +19,7 @@ describe('naming contract', () => {
     expect(naming.nightPrefix('2026-11-22')).toBe('nights/2026-11-22/');
     expect(naming.manifestKey('2026-11-22')).toBe('nights/2026-11-22/manifest.json');
     expect(naming.postgresDumpKey('2026-11-22', 'crm')).toBe('nights/2026-11-22/crm/dump.pgdump');
-    expect(naming.datasetPrefix('2026-11-22', { kind: 's3Bucket', name: 'recordings' })).toBe('objects/recordings/');
+    expect(naming.datasetPrefix('2026-11-22', { kind: 's3Bucket', name: 'recordings' })).toBe('nights/2026-11-22/recordings/');
     expect(naming.datasetPrefix('2026-11-22', { kind: 'dynamoDbTable', name: 'contacts' })).toBe('nights/2026-11-22/contacts/');
     expect(naming.verificationRecordKey('2026-11-22')).toBe('verifications/2026-11-22.json');
     expect(() => naming.manifestKey('2026-13-01')).toThrow(/not a night ID/);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { naming } from '../../lib/core';
 import { setLogSink } from '../../lib/runtime/log';
 import { runCopy } from '../../lib/runtime/copy';
+import { readNight } from '../../lib/runtime/format';
 import { verifyNight } from '../../lib/runtime/verifier';
 import { restoreNight, restoreStatus, type PgTarget } from '../../lib/runtime/restorer';
 import { readAll } from '../../lib/runtime/stores/types';
@@ -99,8 +100,15 @@ async function tampered<T>(key: string, mutate: () => Promise<void>, fn: () => P
   }
 }
 
+/** The blob key of a recording in night 2's view (format v2: recordings are stored by content). */
+async function recordingBlob(sourceKey: string): Promise<string> {
+  const night = await readNight(ctx.cp.store, NIGHT2);
+  for await (const e of night.entries('recordings')) if (e.key === sourceKey) return e.blob;
+  throw new Error(`${sourceKey} is not in night ${NIGHT2}'s index`);
+}
+
 test('a corrupted object on the counterparty is detected and named', async () => {
-  const key = `${naming.datasetObjectsPrefix('recordings')}${recordingKey(5)}`;
+  const key = await recordingBlob(recordingKey(5));
   const r = await tampered(key, async () => {
     const bytes = await ctx.cp.store.getBytes(key);
     bytes[100] ^= 0xff; // same size, different content
