@@ -1,5 +1,6 @@
-import { TerraformStack } from 'cdktf';
+import { Annotations, AzurermBackend, LocalBackend, TerraformStack, type AzurermBackendConfig } from 'cdktf';
 import type { Construct } from 'constructs';
+import { AzureadProvider } from '@cdktf/provider-azuread/lib/provider';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import type { ProtectionPlan } from '../lib/core';
 import { AzureCounterparty, type AzureCounterpartyProps } from '../lib/azure';
@@ -13,6 +14,12 @@ export interface AzureCounterpartyStackProps {
    * @default - the AzureCounterparty defaults
    */
   readonly counterparty?: Omit<AzureCounterpartyProps, 'plan'>;
+  /**
+   * Where Terraform keeps this stack's state: an azurerm backend (a storage container with Entra ID auth).
+   * The state holds the standby database passwords, so it must never sit on the deployer's disk.
+   * @default - a local backend, for the offline reference synth only, with a synth warning
+   */
+  readonly backend?: AzurermBackendConfig;
 }
 
 /**
@@ -27,6 +34,18 @@ export class AzureCounterpartyStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: AzureCounterpartyStackProps) {
     super(scope, id);
     const azure = props.plan.counterparties?.azure;
+    if (props.backend) {
+      if (props.backend.useAzureadAuth !== true) {
+        throw new Error(`${this.node.path}: backend.useAzureadAuth = ${JSON.stringify(props.backend.useAzureadAuth)}: the state holds database passwords and must be read with Entra ID, not an account key or SAS. Fix: set useAzureadAuth: true (and give no accessKey or sasToken).`);
+      }
+      if (props.backend.accessKey || props.backend.sasToken) {
+        throw new Error(`${this.node.path}: backend.${props.backend.accessKey ? 'accessKey' : 'sasToken'} = (set): a shared key in the app's code is a standing credential to the state. Fix: remove it and use useAzureadAuth: true.`);
+      }
+      new AzurermBackend(this, props.backend);
+    } else {
+      new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+      Annotations.of(this).addWarning('This stack uses a LOCAL Terraform backend: its state (with the standby database passwords) would sit in plaintext on this disk. It is meant only for the offline reference synth. Pass backend: { resourceGroupName, storageAccountName, containerName, key, useAzureadAuth: true } to deploy (docs/azure.md "State").');
+    }
     new AzurermProvider(this, 'azurerm', {
       subscriptionId: azure?.subscriptionId,
       tenantId: azure?.tenantId,
@@ -44,6 +63,8 @@ export class AzureCounterpartyStack extends TerraformStack {
         resourceGroup: [{ preventDeletionIfContainsResources: true }],
       }],
     });
+    // Entra ID (the app registration AWS federates through), same tenant.
+    new AzureadProvider(this, 'azuread', { tenantId: azure?.tenantId });
     new RandomProvider(this, 'random');
     this.counterparty = new AzureCounterparty(this, 'Counterparty', { ...props.counterparty, plan: props.plan });
   }

@@ -7,6 +7,12 @@
  *   audience and assumes the AWS reader role by web identity. No AWS keys.
  * - `verify-and-restore`: checks the night's manifest against what arrived and
  *   restores it into the standby database.
+ * - `mirror`: copies the plan's images from ECR into this side's registry, by digest (keyless too).
+ * - `prune`: deletes blobs that no retained night references, once their immutability has expired.
+ *
+ * The keyless jobs (copy, mirror) carry what the AWS role trusts (`CP_TRUSTED_ISSUER`,
+ * `CP_TRUSTED_AUDIENCE`, `CP_TRUSTED_SUBJECT`) and check their own token against it before they start
+ * (lib/runtime/federation.ts).
  */
 import { Construct } from 'constructs';
 import type { ITerraformDependable } from 'cdktf';
@@ -60,6 +66,11 @@ export interface CounterpartyJobProps {
    */
   readonly retryLimit?: number;
   /**
+   * Extra plain environment variables (added after the job's own; the job's own win).
+   * @default {}
+   */
+  readonly extraEnvironment?: Record<string, string>;
+  /**
    * What must exist before the job (its role assignments, so the first run can pull and read).
    * @default []
    */
@@ -92,8 +103,38 @@ function validateCommon(scope: Construct, props: CounterpartyJobProps): { cpu: n
   return { cpu, timeout };
 }
 
+/** What the AWS role trusts (the federation self-check's `CP_TRUSTED_*`). */
+export interface TrustedFederation {
+  /** `CP_TRUSTED_ISSUER`: the IAM OIDC provider URL, `naming.azureOidcIssuer(tenantId)`. */
+  readonly issuer: string;
+  /** `CP_TRUSTED_AUDIENCE`: the provider's client ID and the role's `aud` condition, `naming.azureFederationAudience(plan)`. */
+  readonly audience: string;
+  /**
+   * `CP_TRUSTED_SUBJECT`: the role's `sub` condition, i.e. the principal ID the plan gives AWS for this identity.
+   * @default - not set: the job's self-check fails until the plan carries the principal ID (the AWS role doesn't exist either)
+   */
+  readonly subject?: string;
+}
+
+function trustEnv(trusted: TrustedFederation): Record<string, string> {
+  return {
+    CP_TRUSTED_ISSUER: trusted.issuer,
+    CP_TRUSTED_AUDIENCE: trusted.audience,
+    ...(trusted.subject ? { CP_TRUSTED_SUBJECT: trusted.subject } : {}),
+  };
+}
+
+function validateTrust(scope: Construct, trusted: TrustedFederation, tokenAudience: string): void {
+  if (!/^https:\/\/\S+\/$/.test(trusted.issuer)) invalidProp(scope, 'trusted.issuer', trusted.issuer, 'is not an issuer URL ending in "/".', 'give naming.azureOidcIssuer(tenantId), https://sts.windows.net/<tenant>/.');
+  if (trusted.audience !== tokenAudience) {
+    invalidProp(scope, 'trusted.audience', trusted.audience, `differs from tokenAudience (${tokenAudience}): the token would never carry the audience AWS trusts.`, 'derive both with naming.azureFederationAudience(plan).');
+  }
+}
+
 function makeJob(scope: Construct, props: CounterpartyJobProps, command: string, env: ContainerAppJobTemplateContainerEnv[], secrets: { name: string; keyVaultSecretId: string }[] = []): ContainerAppJob {
   const { cpu, timeout } = validateCommon(scope, props);
+  const own = new Set(['AZURE_CLIENT_ID', ...env.map((e) => e.name)]);
+  const extra = Object.entries(props.extraEnvironment ?? {}).filter(([name]) => !own.has(name)).map(([name, value]) => ({ name, value }));
   return new ContainerAppJob(scope, 'Job', {
     name: props.name,
     resourceGroupName: props.resourceGroupName,
@@ -113,7 +154,7 @@ function makeJob(scope: Construct, props: CounterpartyJobProps, command: string,
         args: [command],
         cpu,
         memory: `${cpu * 2}Gi`,
-        env: [{ name: 'AZURE_CLIENT_ID', value: props.identity.clientId }, ...env],
+        env: [{ name: 'AZURE_CLIENT_ID', value: props.identity.clientId }, ...env, ...extra],
       }],
     },
     tags: props.tags,
@@ -128,8 +169,19 @@ export interface NightlyCopyJobProps extends CounterpartyJobProps {
   readonly sourceRegion: string;
   /** `AWS_ROLE_ARN`: the AWS reader role the identity assumes by web identity (`naming.azureReaderRoleArn(plan)`). */
   readonly roleArn: string;
-  /** `CP_AZURE_TOKEN_AUDIENCE`: the audience of the Entra token (the AWS role requires it as `aud`). */
+  /** `CP_AZURE_TOKEN_AUDIENCE`: the audience of the Entra token (the AWS role requires it as `aud`): `naming.azureFederationAudience(plan)`. */
   readonly tokenAudience: string;
+  /**
+   * What the AWS reader role trusts; the job checks its own token against it before copying.
+   * @default - issuer and audience unknown: the self-check fails closed (`CP_TRUSTED_*` unset)
+   */
+  readonly trusted?: TrustedFederation;
+  /**
+   * This job's shard of the copy (`CP_SHARD` = index, `CP_SHARD_COUNT` = count): the source keys are split
+   * by prefix across `count` jobs that run in parallel (docs/azure.md, "Copy throughput").
+   * @default - no sharding: one job copies everything
+   */
+  readonly shard?: { readonly index: number; readonly count: number };
 }
 
 /** The nightly keyless copy (`copy` command): Entra token → AWS web identity → incremental copy into `CP_STORE`. */
@@ -143,12 +195,19 @@ export class NightlyCopyJob extends Construct {
     if (!ROLE_ARN_RE.test(props.roleArn)) invalidProp(this, 'roleArn', props.roleArn, 'is not an IAM role ARN.', 'give naming.azureReaderRoleArn(plan).');
     if (!props.tokenAudience) invalidProp(this, 'tokenAudience', props.tokenAudience, 'is empty.', 'give the plan\'s counterparties.azure.tokenAudience (default api://AzureADTokenExchange).');
     if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(props.sourceRegion)) invalidProp(this, 'sourceRegion', props.sourceRegion, 'is not an AWS region.', 'give the primary\'s region, e.g. "eu-central-1".');
+    if (props.trusted) validateTrust(this, props.trusted, props.tokenAudience);
+    const shard = props.shard;
+    if (shard && (!Number.isInteger(shard.count) || shard.count < 1 || shard.count > 64 || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count)) {
+      invalidProp(this, 'shard', shard, 'is not a shard of the copy.', 'give { index: 0..count-1, count: 1..64 }.');
+    }
     const env: Record<string, string> = {
       CP_SOURCE_BUCKET: props.sourceBucket,
       AWS_REGION: props.sourceRegion,
       AWS_ROLE_ARN: props.roleArn,
       CP_AZURE_TOKEN_AUDIENCE: props.tokenAudience,
       CP_STORE: props.store,
+      ...(props.trusted ? trustEnv(props.trusted) : {}),
+      ...(shard && shard.count > 1 ? { CP_SHARD: String(shard.index), CP_SHARD_COUNT: String(shard.count) } : {}),
     };
     this.environment = env;
     this.job = makeJob(this, props, 'copy', Object.entries(env).map(([name, value]) => ({ name, value })));
@@ -175,6 +234,13 @@ export interface StandbyDatabaseConnection {
   readonly user: string;
   /** Versionless Key Vault secret ID of the password (read by the job's identity; never in the template). */
   readonly passwordSecretId: string;
+  /**
+   * The application's own login (`CP_APP_DB_USER`, password `CP_APP_DB_PASSWORD` from this secret): the restore
+   * (re)creates it without superuser, CREATEDB or CREATEROLE, and grants it data rights only (no DDL), so the
+   * standby app never logs in as the restore/admin user.
+   * @default - no application login is managed
+   */
+  readonly application?: { readonly user: string; readonly passwordSecretId: string };
 }
 
 export interface VerifyRestoreJobProps extends CounterpartyJobProps {
@@ -192,6 +258,12 @@ export interface VerifyRestoreJobProps extends CounterpartyJobProps {
    * @default true
    */
   readonly restore?: boolean;
+  /**
+   * Freshness and completeness settings from the plan (docs/runtime.md, "Log lines and alert conditions"):
+   * `CP_RPO_HOURS`, `CP_ALARM_GRACE_HOURS`, `CP_DATASETS` (`name:kind[:allowEmpty]`).
+   * @default - the runtime's defaults (24 h, 6 h) and no completeness check against the plan
+   */
+  readonly freshness?: { readonly rpoHours: number; readonly alarmGraceHours: number; readonly datasets?: string };
 }
 
 /**
@@ -216,10 +288,103 @@ export class VerifyRestoreJob extends Construct {
       PGUSER: props.database.user,
       PGSSLMODE: 'require',
       ...(props.database.datasetDatabases ? { CP_PG_DATABASES: props.database.datasetDatabases } : {}),
+      ...(props.database.application ? { CP_APP_DB_USER: props.database.application.user } : {}),
+      ...(props.freshness ? { CP_RPO_HOURS: String(props.freshness.rpoHours), CP_ALARM_GRACE_HOURS: String(props.freshness.alarmGraceHours) } : {}),
+      ...(props.freshness?.datasets ? { CP_DATASETS: props.freshness.datasets } : {}),
+    };
+    const app = props.database.application;
+    if (app && (app.user === props.database.user || !/^[a-z_][a-z0-9_]{0,62}$/.test(app.user))) {
+      invalidProp(this, 'database.application.user', app.user, `must be a lowercase login other than the restore user (${props.database.user}).`, 'give e.g. "cp_app".');
+    }
+    this.environment = env;
+    const secretEnv = [{ name: 'PGPASSWORD', secretName: 'pg-password' }, ...(app ? [{ name: 'CP_APP_DB_PASSWORD', secretName: 'app-db-password' }] : [])];
+    const secrets = [{ name: 'pg-password', keyVaultSecretId: props.database.passwordSecretId }, ...(app ? [{ name: 'app-db-password', keyVaultSecretId: app.passwordSecretId }] : [])];
+    this.job = makeJob(this, props, props.restore === false ? 'verify' : 'verify-and-restore',
+      [...Object.entries(env).map(([name, value]) => ({ name, value })), ...secretEnv], secrets);
+  }
+}
+
+export interface ImageMirrorJobProps extends CounterpartyJobProps {
+  /** `CP_MIRROR_SOURCE`: the primary's ECR registry host, `<account>.dkr.ecr.<region>.amazonaws.com`. */
+  readonly sourceRegistry: string;
+  /** `CP_IMAGES`: the plan's images, `repo:tag` (no registry host). */
+  readonly images: readonly string[];
+  /**
+   * `CP_KEEP_RELEASES`: releases of each repository kept in this registry (plan `images.keepReleases`).
+   * @default 5
+   */
+  readonly keepReleases?: number;
+  /** `AWS_REGION`: the primary's region. */
+  readonly sourceRegion: string;
+  /** `AWS_ROLE_ARN`: the ECR-pull role the identity assumes by web identity (`naming.azureMirrorRoleArn(plan)`). */
+  readonly roleArn: string;
+  /** `CP_MIRROR_TOKEN_AUDIENCE` (and `CP_AZURE_TOKEN_AUDIENCE`): `naming.azureFederationAudience(plan)`. */
+  readonly tokenAudience: string;
+  /** What the AWS mirror role trusts; checked before mirroring. */
+  readonly trusted: TrustedFederation;
+}
+
+/**
+ * The nightly image mirror (`mirror`): every image of the plan from ECR into this side's registry, by digest,
+ * keeping the last `keepReleases` releases; its result line reports `imagesMissing`, which the image-presence
+ * alert keys on. Runnable on demand too (`az containerapp job start`). Its identity holds `AcrPush` on this
+ * registry only.
+ */
+export class ImageMirrorJob extends Construct {
+  public readonly job: ContainerAppJob;
+  public readonly environment: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: ImageMirrorJobProps) {
+    super(scope, id);
+    if (!ROLE_ARN_RE.test(props.roleArn)) invalidProp(this, 'roleArn', props.roleArn, 'is not an IAM role ARN.', 'give naming.azureMirrorRoleArn(plan).');
+    if (!/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(props.sourceRegistry)) {
+      invalidProp(this, 'sourceRegistry', props.sourceRegistry, 'is not an ECR registry host.', 'give <account>.dkr.ecr.<region>.amazonaws.com.');
+    }
+    if (props.images.length === 0) invalidProp(this, 'images', props.images, 'is empty.', 'give the plan\'s images (application and jobs).');
+    for (const image of props.images) {
+      if (!/^[a-z0-9][a-z0-9._/-]*:[\w][\w.-]{0,127}(@sha256:[0-9a-f]{64})?$/.test(image)) invalidProp(this, 'images', image, 'is not repo:tag.', 'give e.g. "counterparty-jobs:0.2.0" (no registry host).');
+    }
+    const keep = props.keepReleases ?? 5;
+    if (!Number.isInteger(keep) || keep < 1 || keep > 100) invalidProp(this, 'keepReleases', keep, 'is outside 1-100.', 'give the plan\'s images.keepReleases.');
+    validateTrust(this, props.trusted, props.tokenAudience);
+    const env: Record<string, string> = {
+      CP_MIRROR_SOURCE: props.sourceRegistry,
+      CP_MIRROR_DESTINATION: props.registryServer,
+      CP_IMAGES: props.images.map((i) => i.replace(/@sha256:[0-9a-f]{64}$/, '')).join(','),
+      CP_KEEP_RELEASES: String(keep),
+      CP_MIRROR_AUTH: 'azure',
+      CP_MIRROR_TOKEN_AUDIENCE: props.tokenAudience,
+      CP_AZURE_TOKEN_AUDIENCE: props.tokenAudience,
+      AWS_REGION: props.sourceRegion,
+      AWS_ROLE_ARN: props.roleArn,
+      ...trustEnv(props.trusted),
     };
     this.environment = env;
-    this.job = makeJob(this, props, props.restore === false ? 'verify' : 'verify-and-restore',
-      [...Object.entries(env).map(([name, value]) => ({ name, value })), { name: 'PGPASSWORD', secretName: 'pg-password' }],
-      [{ name: 'pg-password', keyVaultSecretId: props.database.passwordSecretId }]);
+    this.job = makeJob(this, props, 'mirror', Object.entries(env).map(([name, value]) => ({ name, value })));
+  }
+}
+
+export interface PruneJobProps extends CounterpartyJobProps {
+  /**
+   * `CP_PRUNE_DRY_RUN=1`: report what would be deleted, delete nothing.
+   * @default false
+   */
+  readonly dryRun?: boolean;
+}
+
+/**
+ * The prune job (`prune`): deletes blobs no retained night references, once their immutability period has
+ * expired (storage refuses earlier deletes anyway), and reports what it kept and removed. Its identity may
+ * delete under the blob prefix only (an ABAC condition) and read the rest.
+ */
+export class PruneJob extends Construct {
+  public readonly job: ContainerAppJob;
+  public readonly environment: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: PruneJobProps) {
+    super(scope, id);
+    const env: Record<string, string> = { CP_STORE: props.store, ...(props.dryRun ? { CP_PRUNE_DRY_RUN: '1' } : {}) };
+    this.environment = env;
+    this.job = makeJob(this, props, 'prune', Object.entries(env).map(([name, value]) => ({ name, value })));
   }
 }

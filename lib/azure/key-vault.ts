@@ -4,9 +4,13 @@
  * depends on AWS KMS: the copies are re-encrypted under this key on arrival.
  */
 import { Construct } from 'constructs';
+import type { ITerraformDependable } from 'cdktf';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
 import { KeyVault } from '@cdktf/provider-azurerm/lib/key-vault';
 import { KeyVaultKey } from '@cdktf/provider-azurerm/lib/key-vault-key';
+import { PrivateDnsZone } from '@cdktf/provider-azurerm/lib/private-dns-zone';
+import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link';
+import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { naming } from '../core';
 import { invalidProp, ROLES } from './util';
@@ -71,11 +75,21 @@ export interface CounterpartyKeyVaultProps {
    */
   readonly grantDeployer?: boolean;
   /**
+   * A private endpoint in this subnet, with the `privatelink.vaultcore.azure.net` zone linked to the network,
+   * so that Container Apps in the network reach the vault privately (Container Apps is not a Key Vault
+   * trusted service: its Key Vault references fail through the firewall otherwise; docs/azure.md).
+   * @default - no private endpoint
+   */
+  readonly privateEndpoint?: { readonly subnetId: string; readonly virtualNetworkId: string };
+  /**
    * Tags.
    * @default {}
    */
   readonly tags?: Record<string, string>;
 }
+
+/** The private DNS zone Key Vault private endpoints register in (public cloud). */
+export const KEY_VAULT_PRIVATE_DNS_ZONE = 'privatelink.vaultcore.azure.net';
 
 /**
  * Key Vault with RBAC authorization, purge protection, soft delete, a
@@ -86,6 +100,11 @@ export class CounterpartyKeyVault extends Construct {
   public readonly key: KeyVaultKey;
   /** Role assignments that let the deployer write keys and secrets; data-plane resources depend on them. */
   public readonly deployerGrants: RoleAssignment[] = [];
+  /** The private endpoint, when `privateEndpoint` is given. */
+  public readonly privateEndpoint?: PrivateEndpoint;
+  /** The `privatelink.vaultcore.azure.net` zone and its network link (secret readers depend on them). */
+  public readonly privateDnsZone?: PrivateDnsZone;
+  public readonly privateDnsLink?: PrivateDnsZoneVirtualNetworkLink;
 
   constructor(scope: Construct, id: string, props: CounterpartyKeyVaultProps) {
     super(scope, id);
@@ -133,6 +152,27 @@ export class CounterpartyKeyVault extends Construct {
       }
     }
 
+    if (props.privateEndpoint) {
+      this.privateDnsZone = new PrivateDnsZone(this, 'PrivateDnsZone', { name: KEY_VAULT_PRIVATE_DNS_ZONE, resourceGroupName: props.resourceGroupName, tags: props.tags });
+      this.privateDnsLink = new PrivateDnsZoneVirtualNetworkLink(this, 'PrivateDnsLink', {
+        name: 'key-vault',
+        resourceGroupName: props.resourceGroupName,
+        privateDnsZoneName: this.privateDnsZone.name,
+        virtualNetworkId: props.privateEndpoint.virtualNetworkId,
+        registrationEnabled: false,
+        tags: props.tags,
+      });
+      this.privateEndpoint = new PrivateEndpoint(this, 'PrivateEndpoint', {
+        name: `pe-${props.name}`,
+        resourceGroupName: props.resourceGroupName,
+        location: props.location,
+        subnetId: props.privateEndpoint.subnetId,
+        privateServiceConnection: { name: `${props.name}-vault`, privateConnectionResourceId: this.vault.id, subresourceNames: ['vault'], isManualConnection: false },
+        privateDnsZoneGroup: { name: 'vaultcore', privateDnsZoneIds: [this.privateDnsZone.id] },
+        tags: props.tags,
+      });
+    }
+
     this.key = new KeyVaultKey(this, 'Key', {
       name: props.keyName ?? 'cmk',
       keyVaultId: this.vault.id,
@@ -148,6 +188,11 @@ export class CounterpartyKeyVault extends Construct {
       dependsOn: this.deployerGrants,
       lifecycle: { preventDestroy: true },
     });
+  }
+
+  /** What a reader of this vault's secrets from inside the network must wait for (the private endpoint and its DNS). */
+  public get privateAccess(): ITerraformDependable[] {
+    return [this.privateEndpoint, this.privateDnsLink].filter((d): d is PrivateEndpoint | PrivateDnsZoneVirtualNetworkLink => d !== undefined);
   }
 
   /** Grants a principal `Key Vault Crypto Service Encryption User` on the key only (wrap/unwrap for CMK). */

@@ -34,6 +34,11 @@ export interface CounterpartyNetworkProps {
    */
   readonly databaseSubnetPrefix?: string;
   /**
+   * Subnet for private endpoints (the Key Vault's), /28 or larger; not delegated.
+   * @default '10.64.2.16/28'
+   */
+  readonly endpointsSubnetPrefix?: string;
+  /**
    * Private DNS zone the standby database registers in; must end in `.postgres.database.azure.com`.
    * @default - no zone (and no database subnet use)
    */
@@ -50,6 +55,8 @@ export class CounterpartyNetwork extends Construct {
   public readonly network: VirtualNetwork;
   public readonly appsSubnet: Subnet;
   public readonly databaseSubnet: Subnet;
+  /** Subnet of the private endpoints (Key Vault). */
+  public readonly endpointsSubnet: Subnet;
   public readonly postgresDnsZone?: PrivateDnsZone;
   public readonly postgresDnsLink?: PrivateDnsZoneVirtualNetworkLink;
 
@@ -58,7 +65,8 @@ export class CounterpartyNetwork extends Construct {
     const space = props.addressSpace ?? '10.64.0.0/16';
     const apps = props.appsSubnetPrefix ?? '10.64.0.0/23';
     const db = props.databaseSubnetPrefix ?? '10.64.2.0/28';
-    for (const [prop, value, maxBits] of [['addressSpace', space, 29], ['appsSubnetPrefix', apps, 27], ['databaseSubnetPrefix', db, 28]] as const) {
+    const endpoints = props.endpointsSubnetPrefix ?? '10.64.2.16/28';
+    for (const [prop, value, maxBits] of [['addressSpace', space, 29], ['appsSubnetPrefix', apps, 27], ['databaseSubnetPrefix', db, 28], ['endpointsSubnetPrefix', endpoints, 28]] as const) {
       const m = CIDR_RE.exec(value);
       if (!m || m.slice(1, 5).some((o) => Number(o) > 255)) invalidProp(this, prop, value, 'is not an IPv4 CIDR range.', 'give e.g. "10.64.0.0/16".');
       if (Number(m[5]) > maxBits) invalidProp(this, prop, value, `is smaller than /${maxBits}.`, `give a /${maxBits} or larger range.`);
@@ -89,6 +97,13 @@ export class CounterpartyNetwork extends Construct {
       addressPrefixes: [db],
       serviceEndpoints: ['Microsoft.Storage'],
       delegation: [{ name: 'postgres', serviceDelegation: { name: 'Microsoft.DBforPostgreSQL/flexibleServers', actions: ['Microsoft.Network/virtualNetworks/subnets/join/action'] } }],
+    });
+    this.endpointsSubnet = new Subnet(this, 'EndpointsSubnet', {
+      name: 'snet-endpoints',
+      resourceGroupName: props.resourceGroupName,
+      virtualNetworkName: this.network.name,
+      addressPrefixes: [endpoints],
+      privateEndpointNetworkPolicies: 'Enabled',
     });
     if (props.postgresDnsZoneName) {
       this.postgresDnsZone = new PrivateDnsZone(this, 'PostgresDnsZone', { name: props.postgresDnsZoneName, resourceGroupName: props.resourceGroupName, tags: props.tags });

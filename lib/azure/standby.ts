@@ -9,6 +9,7 @@ import type { ITerraformDependable } from 'cdktf';
 import { ContainerApp } from '@cdktf/provider-azurerm/lib/container-app';
 import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
 import { PostgresqlFlexibleServer } from '@cdktf/provider-azurerm/lib/postgresql-flexible-server';
+import { PostgresqlFlexibleServerConfiguration } from '@cdktf/provider-azurerm/lib/postgresql-flexible-server-configuration';
 import { PostgresqlFlexibleServerDatabase } from '@cdktf/provider-azurerm/lib/postgresql-flexible-server-database';
 import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
@@ -16,6 +17,26 @@ import type { CounterpartyMode } from '../core';
 import { RandomPassword } from '../terraform/random-password';
 import { CONSUMPTION_PROFILE } from './environment';
 import { invalidProp, ROLES } from './util';
+
+/**
+ * PostgreSQL major versions a standby may run: what Flexible Server offers in azurerm 4.55 and the restore
+ * path is tested for (13-17; 11 and 12 are past community end of life). docs/azure.md cites the pages.
+ */
+export const FLEXIBLE_SERVER_VERSIONS = ['13', '14', '15', '16', '17'] as const;
+
+/**
+ * Extensions Azure Database for PostgreSQL flexible server allow-lists through `azure.extensions`
+ * ("Extensions and modules by engine version", docs/azure.md). `plpgsql` is always there and needs no entry.
+ */
+export const FLEXIBLE_SERVER_EXTENSIONS: readonly string[] = [
+  'address_standardizer', 'address_standardizer_data_us', 'age', 'amcheck', 'anon', 'azure_ai', 'azure_storage', 'bloom', 'btree_gin', 'btree_gist',
+  'citext', 'cube', 'dblink', 'dict_int', 'dict_xsyn', 'earthdistance', 'fuzzystrmatch', 'hll', 'hstore', 'hypopg', 'intagg', 'intarray', 'isn', 'lo',
+  'login_hook', 'ltree', 'oracle_fdw', 'orafce', 'pageinspect', 'pg_buffercache', 'pg_cron', 'pg_diskann', 'pg_freespacemap', 'pg_hint_plan',
+  'pg_partman', 'pg_prewarm', 'pg_repack', 'pg_squeeze', 'pg_stat_statements', 'pg_trgm', 'pg_visibility', 'pgaudit', 'pgcrypto', 'pglogical',
+  'pgrouting', 'pgrowlocks', 'pgstattuple', 'plv8', 'postgis', 'postgis_raster', 'postgis_sfcgal', 'postgis_tiger_geocoder', 'postgis_topology',
+  'postgres_fdw', 'postgres_protobuf', 'semver', 'session_variable', 'sslinfo', 'tablefunc', 'tdigest', 'tds_fdw', 'timescaledb', 'topn',
+  'tsm_system_rows', 'tsm_system_time', 'unaccent', 'uuid-ossp', 'vector',
+];
 
 export interface StandbyDatabaseProps {
   /** Server name (global DNS name: 3-63 lowercase letters, digits and hyphens). */
@@ -41,6 +62,19 @@ export interface StandbyDatabaseProps {
    * @default '16'
    */
   readonly version?: string;
+  /**
+   * Extensions the restored databases use: allow-listed with the `azure.extensions` server parameter, so
+   * the restore's `CREATE EXTENSION` succeeds (Flexible Server refuses any other). From the plan's postgres
+   * datasets' `extensions`.
+   * @default []
+   */
+  readonly extensions?: readonly string[];
+  /**
+   * The application's own login: a generated password is kept in Key Vault (secret `standby-db-app-password`),
+   * and the restore job (re)creates the login with data rights only (no DDL, no superuser).
+   * @default - none
+   */
+  readonly applicationLogin?: string;
   /**
    * Storage in MB.
    * @default 32768
@@ -118,6 +152,11 @@ export class StandbyDatabase extends Construct {
   public readonly databases: PostgresqlFlexibleServerDatabase[] = [];
   /** `CanNotDelete` lock on the server: Flexible Server has no deletion-protection flag, so the lock is its deletion protection. */
   public readonly deleteLock: ManagementLock;
+  /** The `azure.extensions` server parameter (when extensions are given). */
+  public readonly extensionsConfiguration?: PostgresqlFlexibleServerConfiguration;
+  /** The application login's password secret (when `applicationLogin` is given). */
+  public readonly applicationPasswordSecret?: KeyVaultSecret;
+  public readonly applicationLogin?: string;
 
   constructor(scope: Construct, id: string, props: StandbyDatabaseProps) {
     super(scope, id);
@@ -139,6 +178,22 @@ export class StandbyDatabase extends Construct {
       invalidProp(this, 'administratorLogin', login, 'is not an administrator login Flexible Server accepts.', 'use a lowercase name that is not reserved, e.g. "cpadmin".');
     }
     this.administratorLogin = login;
+    const version = props.version ?? '16';
+    if (!(FLEXIBLE_SERVER_VERSIONS as readonly string[]).includes(version)) {
+      invalidProp(this, 'version', version, `is not a PostgreSQL major version a Flexible Server standby runs (${FLEXIBLE_SERVER_VERSIONS.join(', ')}).`,
+        'set the plan\'s postgres engineVersion to the primary\'s major version, 13 to 17 (upgrade the primary first if it is older).');
+    }
+    const extensions = [...new Set((props.extensions ?? []).map((e) => e.toLowerCase()).filter((e) => e !== 'plpgsql'))].sort();
+    for (const ext of extensions) {
+      if (!FLEXIBLE_SERVER_EXTENSIONS.includes(ext)) {
+        invalidProp(this, 'extensions', ext, 'is not an extension Azure Database for PostgreSQL flexible server can allow-list, so the restore\'s CREATE EXTENSION would fail.',
+          'remove it from the dataset\'s extensions (and from the database), or restore on a counterparty that has it.');
+      }
+    }
+    const appLogin = props.applicationLogin;
+    if (appLogin !== undefined && (appLogin === login || !/^[a-z_][a-z0-9_]{0,62}$/.test(appLogin) || appLogin.startsWith('pg_') || appLogin.startsWith('azure'))) {
+      invalidProp(this, 'applicationLogin', appLogin, `must be a lowercase login that is not reserved and differs from the administrator (${login}).`, 'give e.g. "cp_app".');
+    }
 
     this.password = new RandomPassword(this, 'AdminPassword', { length: 32, special: true, overrideSpecial: '!#%*()-_=+[]{}<>:?' });
     this.passwordSecret = new KeyVaultSecret(this, 'AdminPasswordSecret', {
@@ -155,7 +210,7 @@ export class StandbyDatabase extends Construct {
       name: props.name,
       resourceGroupName: props.resourceGroupName,
       location: props.location,
-      version: props.version ?? '16',
+      version,
       skuName: props.skuName ?? 'B_Standard_B1ms',
       storageMb: props.storageMb ?? 32768,
       autoGrowEnabled: true,
@@ -183,6 +238,26 @@ export class StandbyDatabase extends Construct {
         name: db, serverId: this.server.id, charset: 'UTF8', collation: 'en_US.utf8', lifecycle: { preventDestroy: true },
       }));
     }
+    if (extensions.length > 0) {
+      this.extensionsConfiguration = new PostgresqlFlexibleServerConfiguration(this, 'Extensions', {
+        name: 'azure.extensions',
+        serverId: this.server.id,
+        value: extensions.map((e) => e.toUpperCase()).join(','),
+      });
+    }
+    if (appLogin) {
+      this.applicationLogin = appLogin;
+      const appPassword = new RandomPassword(this, 'AppPassword', { length: 32, special: true, overrideSpecial: '!#%*()-_=+[]{}<>:?' });
+      this.applicationPasswordSecret = new KeyVaultSecret(this, 'AppPasswordSecret', {
+        name: 'standby-db-app-password',
+        keyVaultId: props.keyVaultId,
+        value: appPassword.result,
+        contentType: 'password',
+        tags: props.tags,
+        dependsOn: props.secretDependsOn,
+        lifecycle: { preventDestroy: true },
+      });
+    }
     this.deleteLock = new ManagementLock(this, 'DeleteLock', {
       name: `${props.name}-cannot-delete`,
       scope: this.server.id,
@@ -191,10 +266,20 @@ export class StandbyDatabase extends Construct {
     });
   }
 
-  /** `Key Vault Secrets User` on the password secret only. */
+  /** `Key Vault Secrets User` on the administrator password secret only (the restore job). */
   public grantPasswordRead(id: string, principalId: string): RoleAssignment {
+    return this.grantSecretRead(id, principalId, this.passwordSecret);
+  }
+
+  /** `Key Vault Secrets User` on the application login's password secret only. */
+  public grantApplicationPasswordRead(id: string, principalId: string): RoleAssignment {
+    if (!this.applicationPasswordSecret) invalidProp(this, 'applicationLogin', undefined, 'is not set, so there is no application password to grant.', 'give applicationLogin.');
+    return this.grantSecretRead(id, principalId, this.applicationPasswordSecret);
+  }
+
+  private grantSecretRead(id: string, principalId: string, secret: KeyVaultSecret): RoleAssignment {
     return new RoleAssignment(this, id, {
-      scope: this.passwordSecret.resourceVersionlessId,
+      scope: secret.resourceVersionlessId,
       roleDefinitionName: ROLES.keyVaultSecretsUser,
       principalId,
       principalType: 'ServicePrincipal',
@@ -216,6 +301,16 @@ export interface StandbyApplicationProps {
   readonly image: string;
   /** `standby`: scaled to zero, no external ingress. `active`: serving, external ingress. */
   readonly mode: CounterpartyMode;
+  /**
+   * Addresses (CIDR) allowed to reach the ingress when `active`; everything else is denied.
+   * @default [] (an active app then needs `publicIngress: true`)
+   */
+  readonly allowedIpRanges?: readonly string[];
+  /**
+   * Serve an active app to every address: the explicit opt-in to no allow-list (put authentication in front).
+   * @default false
+   */
+  readonly publicIngress?: boolean;
   /**
    * Port the application listens on.
    * @default 8080
@@ -274,6 +369,17 @@ export class StandbyApplication extends Construct {
     if (!Number.isInteger(port) || port < 1 || port > 65535) invalidProp(this, 'targetPort', port, 'is not a TCP port.', 'give the port the application listens on.');
     const cpu = props.cpu ?? 1;
     const active = props.mode === 'active';
+    const ranges = props.allowedIpRanges ?? [];
+    ranges.forEach((r, i) => {
+      if (!/^(\d{1,3}\.){3}\d{1,3}(\/(\d|[12]\d|3[0-2]))?$/.test(r)) invalidProp(this, `allowedIpRanges[${i}]`, r, 'is not an IPv4 address or CIDR range.', 'give e.g. "203.0.113.0/24".');
+    });
+    if (active && ranges.length === 0 && props.publicIngress !== true) {
+      invalidProp(this, 'allowedIpRanges', ranges, 'is empty, and an active application would take traffic from the whole internet.',
+        'give the ranges that may reach it (plan counterparties.azure.applicationAllowedIpRanges), or set applicationPublicIngress: true once authentication is in front of it.');
+    }
+    const restrictions = active && props.publicIngress !== true
+      ? ranges.map((ipAddressRange, i) => ({ name: `allow-${i}`, action: 'Allow', ipAddressRange, description: 'Counterparty: allowed while serving' }))
+      : undefined;
     const secretEntries = Object.entries(props.secretEnvironment ?? {});
     const secretName = (envName: string) => envName.toLowerCase().replace(/_/g, '-');
 
@@ -291,6 +397,7 @@ export class StandbyApplication extends Construct {
         targetPort: port,
         transport: 'auto',
         allowInsecureConnections: false,
+        ipSecurityRestriction: restrictions,
         trafficWeight: [{ latestRevision: true, percentage: 100 }],
       },
       template: {
