@@ -16,6 +16,14 @@ if ! command -v rclone >/dev/null 2>&1; then
 fi
 echo "ci-prereqs: $(rclone version 2>/dev/null | head -1)" >&2
 
+# Graphviz `dot` renders the plan report's topology SVG (npm run plan-report, test/report).
+if ! command -v dot >/dev/null 2>&1; then
+  echo "ci-prereqs: installing graphviz from Debian" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends graphviz >/dev/null
+fi
+
 # rclone's S3 backend chokes on AWS_CA_BUNDLE pointing at a proxy bundle; the copy module
 # unsets it for the rclone child process itself (lib/runtime/copy.ts), nothing to do here.
 
