@@ -182,3 +182,166 @@ export class FixtureConnectClient implements ConnectLike {
     }
   }
 }
+
+/** A resource held by {@link InMemoryConnectTarget}. */
+export interface TargetResource {
+  readonly Id: string;
+  readonly Arn: string;
+  readonly Name: string;
+  readonly input: Record<string, unknown>;
+}
+
+/** Create command → [collection, id output field, arn output field, ARN resource segment, name input field]. */
+const TARGET_CREATES: Record<string, readonly [string, string, string, string, string]> = {
+  CreateHoursOfOperationCommand: ['hours', 'HoursOfOperationId', 'HoursOfOperationArn', 'operating-hours', 'Name'],
+  CreateQueueCommand: ['queues', 'QueueId', 'QueueArn', 'queue', 'Name'],
+  CreatePromptCommand: ['prompts', 'PromptId', 'PromptARN', 'prompt', 'Name'],
+  CreateContactFlowModuleCommand: ['modules', 'Id', 'Arn', 'flow-module', 'Name'],
+  CreateContactFlowCommand: ['flows', 'ContactFlowId', 'ContactFlowArn', 'contact-flow', 'Name'],
+  CreateRoutingProfileCommand: ['routingProfiles', 'RoutingProfileId', 'RoutingProfileArn', 'routing-profile', 'Name'],
+  CreateSecurityProfileCommand: ['securityProfiles', 'SecurityProfileId', 'SecurityProfileArn', 'security-profile', 'SecurityProfileName'],
+  CreateQuickConnectCommand: ['quickConnects', 'QuickConnectId', 'QuickConnectARN', 'transfer-destination', 'Name'],
+  CreateUserCommand: ['users', 'UserId', 'UserArn', 'agent', 'Username'],
+};
+const TARGET_LISTS: Record<string, readonly [string, string]> = {
+  ListHoursOfOperationsCommand: ['hours', 'HoursOfOperationSummaryList'], ListQueuesCommand: ['queues', 'QueueSummaryList'],
+  ListPromptsCommand: ['prompts', 'PromptSummaryList'], ListContactFlowModulesCommand: ['modules', 'ContactFlowModulesSummaryList'],
+  ListContactFlowsCommand: ['flows', 'ContactFlowSummaryList'], ListRoutingProfilesCommand: ['routingProfiles', 'RoutingProfileSummaryList'],
+  ListSecurityProfilesCommand: ['securityProfiles', 'SecurityProfileSummaryList'], ListQuickConnectsCommand: ['quickConnects', 'QuickConnectSummaryList'],
+  ListUsersCommand: ['users', 'UserSummaryList'],
+};
+
+/**
+ * An in-memory Amazon Connect instance that accepts the calls of `applyConnectConfiguration`
+ * (lib/runtime/connect-apply.ts): List (real summary shapes: `Username` for users), Create (unique
+ * names, like Connect: a duplicate is `DuplicateResourceException`), content and association
+ * updates. Like Connect, it refuses flow/module content that references a resource of this
+ * instance that does not exist or a resource of another instance (`InvalidContactFlowException`).
+ * `failAfterCreates` makes the n+1-th create throw, to test a crash and the re-run.
+ */
+export class InMemoryConnectTarget implements ConnectLike {
+  readonly instanceArn: string;
+  readonly collections = new Map<string, TargetResource[]>();
+  readonly sent: string[] = [];
+  readonly associations: { queueQuickConnects: Map<string, Set<string>>; routingProfileQueues: Map<string, Record<string, unknown>[]> } = { queueQuickConnects: new Map(), routingProfileQueues: new Map() };
+  creates = 0;
+  private seq = 0;
+  constructor(readonly instanceId: string, readonly options: { readonly region?: string; readonly account?: string; failAfterCreates?: number } = {}) {
+    this.instanceArn = `arn:aws:connect:${options.region ?? 'eu-west-1'}:${options.account ?? '444455556666'}:instance/${instanceId}`;
+  }
+
+  /** Adds a resource as if the instance came with it (Connect's defaults: BasicQueue, Admin, ...). */
+  seed(collection: string, segment: string, name: string, input: Record<string, unknown> = {}): TargetResource {
+    const id = this.newId();
+    const r = { Id: id, Arn: `${this.instanceArn}/${segment}/${id}`, Name: name, input };
+    this.list(collection).push(r);
+    return r;
+  }
+
+  list(collection: string): TargetResource[] {
+    if (!this.collections.has(collection)) this.collections.set(collection, []);
+    return this.collections.get(collection)!;
+  }
+
+  private newId(): string {
+    this.seq++;
+    return `aaaaaaaa-0000-4000-8000-${String(this.seq).padStart(12, '0')}`;
+  }
+
+  private find(collection: string, id: unknown): TargetResource {
+    const r = this.list(collection).find((x) => x.Id === id);
+    if (!r) throw new FixtureError('ResourceNotFoundException', `${collection} ${String(id)} not found`, { httpStatusCode: 404 });
+    return r;
+  }
+
+  /** Connect validates flow references: every ARN of an instance must be this instance's and exist; every id-shaped reference must exist. */
+  private checkContent(content: unknown): void {
+    const text = String(content);
+    JSON.parse(text);
+    for (const m of text.matchAll(/arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance\/([0-9a-f-]{36})(?:\/[a-z-]+\/([0-9a-f-]{36}))?/g)) {
+      if (m[1] !== this.instanceId) throw new FixtureError('InvalidContactFlowException', `content references another instance: ${m[0]}`, { httpStatusCode: 400 });
+      if (m[2] && !this.exists(m[2])) throw new FixtureError('InvalidContactFlowException', `content references a resource that does not exist: ${m[0]}`, { httpStatusCode: 400 });
+    }
+    for (const m of text.matchAll(/"(?:QueueId|FlowModuleId|ContactFlowId|PromptId|HoursOfOperationId)":"([0-9a-f-]{36})"/g)) {
+      if (!this.exists(m[1])) throw new FixtureError('InvalidContactFlowException', `content references an id that does not exist: ${m[1]}`, { httpStatusCode: 400 });
+    }
+  }
+
+  private exists(id: string): boolean {
+    return [...this.collections.values()].some((c) => c.some((r) => r.Id === id));
+  }
+
+  async send(command: { constructor: { name: string }; input: Record<string, unknown> }): Promise<Record<string, unknown>> {
+    const name = command.constructor.name;
+    const input = command.input;
+    this.sent.push(name);
+    if (input.InstanceId !== this.instanceId) throw new FixtureError('ResourceNotFoundException', `instance ${String(input.InstanceId)} not found`, { httpStatusCode: 404 });
+    if (TARGET_LISTS[name]) {
+      const [collection, field] = TARGET_LISTS[name];
+      const key = name === 'ListUsersCommand' ? 'Username' : 'Name';
+      return { [field]: this.list(collection).map((r) => ({ Id: r.Id, Arn: r.Arn, [key]: r.Name })) };
+    }
+    if (TARGET_CREATES[name]) return this.create(name, input);
+    return this.update(name, input);
+  }
+
+  private create(name: string, input: Record<string, unknown>): Record<string, unknown> {
+    const [collection, idField, arnField, segment, nameField] = TARGET_CREATES[name];
+    if (this.options.failAfterCreates !== undefined && this.creates >= this.options.failAfterCreates) throw new FixtureError('InternalServiceException', 'simulated crash', { httpStatusCode: 500 });
+    if (this.list(collection).some((r) => r.Name === input[nameField])) throw new FixtureError('DuplicateResourceException', `${collection} ${String(input[nameField])} exists`, { httpStatusCode: 409 });
+    if (name === 'CreateContactFlowCommand' || name === 'CreateContactFlowModuleCommand') this.checkContent(input.Content);
+    if (name === 'CreatePromptCommand' && !/^s3:\/\/|^https:\/\//.test(String(input.S3Uri))) throw new FixtureError('InvalidParameterException', 'S3Uri required', { httpStatusCode: 400 });
+    this.creates++;
+    const r = this.seed(collection, segment, String(input[nameField]), JSON.parse(JSON.stringify(input)) as Record<string, unknown>);
+    if (name === 'CreateRoutingProfileCommand' && Array.isArray(input.QueueConfigs)) this.update('AssociateRoutingProfileQueuesCommand', { RoutingProfileId: r.Id, QueueConfigs: input.QueueConfigs });
+    return { [idField]: r.Id, [arnField]: r.Arn };
+  }
+
+  private update(name: string, input: Record<string, unknown>): Record<string, unknown> {
+    switch (name) {
+      case 'DescribeContactFlowCommand': {
+        const r = this.find('flows', input.ContactFlowId);
+        return { ContactFlow: { Id: r.Id, Arn: r.Arn, Name: r.Name, Content: r.input.Content } };
+      }
+      case 'DescribeContactFlowModuleCommand': {
+        const r = this.find('modules', input.ContactFlowModuleId);
+        return { ContactFlowModule: { Id: r.Id, Arn: r.Arn, Name: r.Name, Content: r.input.Content } };
+      }
+      case 'UpdateContactFlowContentCommand':
+      case 'UpdateContactFlowModuleContentCommand': {
+        const r = this.find(name === 'UpdateContactFlowContentCommand' ? 'flows' : 'modules', input.ContactFlowId ?? input.ContactFlowModuleId);
+        this.checkContent(input.Content);
+        r.input.Content = input.Content;
+        return {};
+      }
+      case 'DescribeQueueCommand': {
+        const r = this.find('queues', input.QueueId);
+        return { Queue: { QueueId: r.Id, QueueArn: r.Arn, Name: r.Name, ...r.input } };
+      }
+      case 'UpdateQueueOutboundCallerConfigCommand':
+        this.find('queues', input.QueueId).input.OutboundCallerConfig = input.OutboundCallerConfig;
+        return {};
+      case 'ListQueueQuickConnectsCommand':
+        return { QuickConnectSummaryList: [...(this.associations.queueQuickConnects.get(String(this.find('queues', input.QueueId).Id)) ?? [])].map((Id) => ({ Id })) };
+      case 'AssociateQueueQuickConnectsCommand': {
+        const set = this.associations.queueQuickConnects.get(String(input.QueueId)) ?? new Set<string>();
+        for (const id of input.QuickConnectIds as string[]) { this.find('quickConnects', id); set.add(id); }
+        this.associations.queueQuickConnects.set(String(input.QueueId), set);
+        return {};
+      }
+      case 'ListRoutingProfileQueuesCommand':
+        return { RoutingProfileQueueConfigSummaryList: this.associations.routingProfileQueues.get(String(this.find('routingProfiles', input.RoutingProfileId).Id)) ?? [] };
+      case 'AssociateRoutingProfileQueuesCommand': {
+        const list = this.associations.routingProfileQueues.get(String(input.RoutingProfileId)) ?? [];
+        for (const c of input.QueueConfigs as { QueueReference: { QueueId: string; Channel: string }; Priority: number; Delay: number }[]) {
+          this.find('queues', c.QueueReference.QueueId);
+          list.push({ QueueId: c.QueueReference.QueueId, Channel: c.QueueReference.Channel, Priority: c.Priority, Delay: c.Delay });
+        }
+        this.associations.routingProfileQueues.set(String(input.RoutingProfileId), list);
+        return {};
+      }
+      default:
+        throw new FixtureError('UnknownOperation', `in-memory target does not serve ${name}`, { httpStatusCode: 400 });
+    }
+  }
+}
