@@ -7,6 +7,7 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { handler as buildManifestHandler } from '../../lib/runtime/handlers/build-manifest';
 import { handler as connectHandler, deps } from '../../lib/runtime/handlers/connect-export';
 import { FixtureConnectClient, type ConnectFixture } from '../../lib/runtime/exporters/connect-fixture';
+import { CONNECT_RESOURCES } from '../../lib/runtime/exporters/connect';
 import { S3Store } from '../../lib/runtime/stores/s3';
 import { sha256Hex } from '../../lib/runtime/util';
 import { startMoto, type MotoService } from '../../scripts/services';
@@ -33,7 +34,7 @@ test('connect-export crawls into the prefix and returns { objects, bytes }; buil
   deps.connect = () => new FixtureConnectClient(fixture);
   const prefix = naming.datasetNightPrefix('2026-11-01', 'connect');
   const r = await connectHandler({ instanceId: fixture.instanceId, bucket, prefix });
-  expect(r.objects).toBe(14);
+  expect(r.objects).toBe(CONNECT_RESOURCES.length + 3); // one JSON per type, 2 prompt audio files, index.json
   const store = new S3Store(bucket, awsClients(moto.endpoint, plan.primary.region).s3);
   let bytes = 0;
   for await (const o of store.list(prefix)) bytes += o.size;
@@ -42,7 +43,7 @@ test('connect-export crawls into the prefix and returns { objects, bytes }; buil
 
   const datasets = [{ name: 'connect', kind: 'connectInstance' }];
   const one = await buildManifestHandler({ bucket, night: '2026-11-01', datasets });
-  expect(one).toMatchObject({ manifestKey: naming.manifestKey('2026-11-01'), objects: 14, bytes, previousSha256: null });
+  expect(one).toMatchObject({ manifestKey: naming.manifestKey('2026-11-01'), objects: r.objects, bytes, previousSha256: null });
   expect(one.sha256).toBe(sha256Hex(await store.getBytes(one.manifestKey)));
   await connectHandler({ instanceId: fixture.instanceId, bucket, prefix: naming.datasetNightPrefix('2026-11-02', 'connect') });
   const two = await buildManifestHandler({ bucket, night: '2026-11-02', datasets });

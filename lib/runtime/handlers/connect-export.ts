@@ -60,6 +60,8 @@ function validate(event: ConnectExportEvent): void {
   }
 }
 
+export async function handler(event: ConnectExportEvent & { readonly action: 'plan' }): Promise<ConnectPlanResult>;
+export async function handler(event: ConnectExportEvent): Promise<ConnectExportResult>;
 export async function handler(event: ConnectExportEvent): Promise<ConnectExportResult | ConnectPlanResult> {
   validate(event);
   const base = { instanceId: event.instanceId, store: new S3Store(event.bucket, s3ClientFromEnv()), prefix: event.prefix };
