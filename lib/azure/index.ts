@@ -1,6 +1,7 @@
 /** The Azure counterparty (cdktf + `@cdktf/provider-azurerm`, deep imports only). */
 export * from './util';
 export * from './foundation';
+export * from './federation';
 export * from './key-vault';
 export * from './storage';
 export * from './network';

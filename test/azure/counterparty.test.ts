@@ -149,8 +149,14 @@ describe('AzureCounterparty from the reference plan', () => {
       CP_SOURCE_BUCKET: naming.exportBucketName(plan),
       AWS_REGION: plan.primary.region,
       AWS_ROLE_ARN: naming.azureReaderRoleArn(plan),
-      CP_AZURE_TOKEN_AUDIENCE: az.tokenAudience,
+      CP_AZURE_TOKEN_AUDIENCE: naming.azureFederationAudience(plan),
       CP_STORE: `azblob://${naming.azureStorageAccountName(plan)}/${naming.AZURE_EXPORTS_CONTAINER}`,
+      // What the AWS role trusts, for the job's self-check before it copies.
+      CP_TRUSTED_ISSUER: `https://sts.windows.net/${az.tenantId}/`,
+      CP_TRUSTED_AUDIENCE: naming.azureFederationAudience(plan),
+      CP_TRUSTED_SUBJECT: az.copyIdentityPrincipalId,
+      CP_SHARD: '0',
+      CP_SHARD_COUNT: '4',
     });
   });
 
@@ -161,7 +167,8 @@ describe('AzureCounterparty from the reference plan', () => {
       ...Object.values(s.json.resource.azurerm_container_app_job).map((j) => j.template.container[0].image),
       ...Object.values(s.json.resource.azurerm_container_app).map((a) => a.template.container[0].image),
     ];
-    expect(images).toHaveLength(3);
+    // 4 copy shards, verify, mirror, prune, and the application.
+    expect(images).toHaveLength(8);
     for (const image of images) expect(image).toMatch(/^\$\{azurerm_container_registry\.[^}]+\.login_server\}\//);
   });
 
@@ -180,7 +187,13 @@ describe('AzureCounterparty from the reference plan', () => {
       PGUSER: 'cpadmin',
       PGPASSWORD: 'secret:pg-password',
     });
-    expect(job.secret).toEqual([{ name: 'pg-password', key_vault_secret_id: ref(s, 'azurerm_key_vault_secret', 'Database/AdminPasswordSecret', 'versionless_id'), identity: verifyIdentity }]);
+    expect(job.secret).toEqual([
+      { name: 'pg-password', key_vault_secret_id: ref(s, 'azurerm_key_vault_secret', 'Database/AdminPasswordSecret', 'versionless_id'), identity: verifyIdentity },
+      // The restore (re)creates the application's own login with this password.
+      { name: 'app-db-password', key_vault_secret_id: ref(s, 'azurerm_key_vault_secret', 'Database/AppPasswordSecret', 'versionless_id'), identity: verifyIdentity },
+    ]);
+    expect(env).toMatchObject({ CP_APP_DB_USER: 'cp_app', CP_APP_DB_PASSWORD: 'secret:app-db-password', CP_RPO_HOURS: String(plan.rpoHours), CP_ALARM_GRACE_HOURS: String(plan.alarmGraceHours) });
+    expect(env.CP_DATASETS).toBe(plan.datasets.map((d) => `${d.name}:${d.kind}`).join(','));
   });
 
   test('role assignments: least privilege at the narrowest scope', () => {
@@ -188,6 +201,7 @@ describe('AzureCounterparty from the reference plan', () => {
     const principal = (who: string) => ref(s, 'azurerm_user_assigned_identity', `${who}/Identity`, 'principal_id');
     const container = ref(s, 'azurerm_storage_container', 'Storage/Exports', 'resource_manager_id');
     const secret = ref(s, 'azurerm_key_vault_secret', 'Database/AdminPasswordSecret', 'resource_versionless_id');
+    const appSecret = ref(s, 'azurerm_key_vault_secret', 'Database/AppPasswordSecret', 'resource_versionless_id');
     const registry = ref(s, 'azurerm_container_registry', 'Registry/Registry', 'id');
     const of = (who: string) => grants.filter((g) => g.principal === principal(who)).map(({ role, scope, condition }) => ({ role, scope, condition }));
     expect(of('CopyIdentity')).toEqual(expect.arrayContaining([
@@ -195,19 +209,30 @@ describe('AzureCounterparty from the reference plan', () => {
       { role: 'AcrPull', scope: registry, condition: undefined },
     ]));
     expect(of('CopyIdentity')).toHaveLength(2);
-    // No identity of a job may push images: mirroring is the release step's, not a nightly job's.
-    expect(grants.filter((g) => g.role === 'AcrPush')).toEqual([]);
+    // Only the mirror identity may push images, and only to this registry; it has no other right.
+    expect(grants.filter((g) => g.role === 'AcrPush')).toEqual([{ role: 'AcrPush', scope: registry, principal: principal('MirrorIdentity'), condition: undefined }]);
+    expect(of('MirrorIdentity')).toHaveLength(1);
+    // Prune reads the container and may write/delete only under the blob prefix.
+    expect(of('PruneIdentity')).toEqual(expect.arrayContaining([
+      { role: 'Storage Blob Data Reader', scope: container, condition: undefined },
+      { role: 'Storage Blob Data Contributor', scope: container, condition: blobPathCondition('blobs/') },
+    ]));
     expect(of('VerifyIdentity')).toEqual(expect.arrayContaining([
       { role: 'Storage Blob Data Reader', scope: container, condition: undefined },
       { role: 'Storage Blob Data Contributor', scope: container, condition: blobPathCondition(naming.VERIFICATIONS_PREFIX) },
       { role: 'Key Vault Secrets User', scope: secret, condition: undefined },
+      { role: 'Key Vault Secrets User', scope: appSecret, condition: undefined },
       { role: 'AcrPull', scope: registry, condition: undefined },
     ]));
-    expect(of('VerifyIdentity')).toHaveLength(4);
+    expect(of('VerifyIdentity')).toHaveLength(5);
+    // The standby app: read-only on the vault container, its own login's password, never the admin's.
     expect(of('AppIdentity')).toEqual(expect.arrayContaining([
       { role: 'AcrPull', scope: registry, condition: undefined },
-      { role: 'Key Vault Secrets User', scope: secret, condition: undefined },
+      { role: 'Key Vault Secrets User', scope: appSecret, condition: undefined },
+      { role: 'Storage Blob Data Reader', scope: container, condition: undefined },
     ]));
+    expect(of('AppIdentity')).toHaveLength(3);
+    expect(of('AppIdentity').some((g) => g.scope === secret)).toBe(false);
     // No blob data role at the account, group or subscription.
     for (const g of grants.filter((x) => x.role.startsWith('Storage Blob'))) expect(g.scope).toBe(container);
   });
@@ -233,7 +258,8 @@ describe('AzureCounterparty from the reference plan', () => {
         primary_user_assigned_identity_id: ref(s, 'azurerm_user_assigned_identity', 'EncryptionIdentity/Identity', 'id'),
       },
     });
-    expect(only(s, 'azurerm_key_vault_secret').value).toBe(pw);
+    const adminSecret = Object.values(s.json.resource.azurerm_key_vault_secret).find((x) => x.name === 'standby-db-admin-password')!;
+    expect(adminSecret.value).toBe(pw);
     expect(s.text).toHaveResourceWithProperties(PostgresqlFlexibleServer, { lifecycle: expect.objectContaining({ prevent_destroy: true }) });
   });
 
@@ -265,10 +291,12 @@ describe('AzureCounterparty from the reference plan', () => {
   });
 
   test('mode active (the failover switch): at least one replica and external ingress', () => {
-    const t = synthPlan(withAzure({ mode: 'active' }));
+    const t = synthPlan(withAzure({ mode: 'active', applicationAllowedIpRanges: ['203.0.113.0/24'] }));
     const app = only(t, 'azurerm_container_app');
     expect(app.template.min_replicas).toBeGreaterThanOrEqual(1);
     expect(app.ingress.external_enabled).toBe(true);
+    // Restricted by default: only the allow-listed range reaches it.
+    expect(app.ingress.ip_security_restriction).toEqual([expect.objectContaining({ action: 'Allow', ip_address_range: '203.0.113.0/24' })]);
     // While serving, the nightly job verifies the copies but never restores over the live database.
     const verify = Object.values(t.json.resource.azurerm_container_app_job).find((j) => j.name === naming.azureResourceName(plan, 'caj', 'verify'))!;
     expect(verify.template.container[0].args).toEqual(['verify']);
@@ -299,12 +327,13 @@ describe('AzureCounterparty from the reference plan', () => {
     const stale = byName[`alert-${plan.system}-verify-stale`];
     expect(stale.criteria[0]).toMatchObject({ operator: 'LessThan', threshold: 1, time_aggregation_method: 'Count' });
     expect(stale.criteria[0].query).toContain(`ago(${hours}h)`);
-    expect(stale.criteria[0].query).toContain('tostring(line.event) in ("counterparty.verify") and tostring(line.result) == "success"');
+    // "Nothing reported" counts any verify line: a failing run is a failure alert, not silence.
+    expect(stale.criteria[0].query).toContain('tostring(line.event) in ("counterparty.verify") and (true)');
     expect(stale.window_duration).toBe('P2D');
     expect(byName[`alert-${plan.system}-copy-stale`].criteria[0].query).toContain('in ("counterparty.copy") and tostring(line.result) == "success"');
-    const failure = byName[`alert-${plan.system}-failure`];
+    const failure = byName[`alert-${plan.system}-job-failure`];
     expect(failure.criteria[0]).toMatchObject({ operator: 'GreaterThan', threshold: 0 });
-    expect(failure.criteria[0].query).toContain('"counterparty.copy", "counterparty.verify", "counterparty.restore"');
+    expect(failure.criteria[0].query).toContain('"counterparty.copy", "counterparty.verify", "counterparty.restore", "counterparty.mirror", "counterparty.prune"');
     expect(failure.criteria[0].query).toContain('tostring(line.result) == "failure"');
     const group = only(s, 'azurerm_monitor_action_group');
     expect(group.email_receiver.map((r: { email_address: string }) => r.email_address)).toEqual(plan.notifications.emails);
@@ -315,7 +344,8 @@ describe('AzureCounterparty from the reference plan', () => {
     expect(s.json.output[AZURE_OUTPUTS.copyIdentityPrincipalId].value).toBe(ref(s, 'azurerm_user_assigned_identity', 'CopyIdentity/Identity', 'principal_id'));
     expect(s.json.output.copy_identity_principal_id).toBeDefined();
     expect(s.json.output.azure_oidc_issuer.value).toBe(naming.azureOidcIssuer(az.tenantId));
-    expect(s.json.output.azure_token_audience.value).toBe(az.tokenAudience);
+    expect(s.json.output.azure_token_audience.value).toBe(naming.azureFederationAudience(plan));
+    expect(s.json.output.mirror_identity_principal_id.value).toBe(ref(s, 'azurerm_user_assigned_identity', 'MirrorIdentity/Identity', 'principal_id'));
     expect(s.json.output.aws_reader_role_arn.value).toBe(naming.azureReaderRoleArn(plan));
   });
 
@@ -331,8 +361,9 @@ describe('AzureCounterparty from the reference plan', () => {
     const t = synthPlan({ ...referencePlan, counterparties: { ...referencePlan.counterparties, azure: rest } });
     const warnings = t.stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
     expect(warnings.some((w) => w.includes('counterparties.azure.copyIdentityPrincipalId'))).toBe(true);
-    const none = s.stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === '@cdktf/warn');
-    expect(none).toEqual([]);
+    // The reference synth's only warning is its local backend.
+    const none = s.stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+    expect(none).toEqual([expect.stringContaining('LOCAL Terraform backend')]);
   });
 
   test('snapshot of the reference stack (paired with the assertions above)', () => {
