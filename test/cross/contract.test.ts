@@ -13,6 +13,8 @@ import { ContactCentrePrimaryStack } from '../../stacks/primary-stack';
 import { AzureCounterpartyStack } from '../../stacks/azure-counterparty-stack';
 import { GcpCounterpartyStack } from '../../stacks/gcp-counterparty-stack';
 import { referencePlan } from '../../stacks/reference-plan';
+import { decodeJwtClaims, federationMismatches, trustedFederationFromEnv } from '../../lib/runtime/federation';
+import { sampleClaims, sampleToken } from './entra-token';
 
 const plan: ProtectionPlan = {
   ...referencePlan,
@@ -22,7 +24,7 @@ const plan: ProtectionPlan = {
     d.kind === 's3Bucket' ? { ...d, bucketName: 'globex-recordings' } : d.kind === 'postgres' ? { ...d, credentialsSecretArn: 'arn:aws:secretsmanager:eu-west-1:444455556666:secret:globex/crm-AbCdEf' } : d),
   schedule: { cron: '30 1 * * *', timeZone: 'Europe/Dublin', exportWindowHours: 4 },
   counterparties: {
-    gcp: { projectId: 'globex-dr-prod', region: 'europe-west4', storageTransferSubjectId: '98765432109876543210' },
+    gcp: { projectId: 'globex-dr-prod', region: 'europe-west4', storageTransferSubjectId: '98765432109876543210', network: 'projects/globex-dr-prod/global/networks/globex-dr-vpc' },
     azure: {
       subscriptionId: '12345678-1234-1234-1234-123456789abc',
       tenantId: 'abcdefab-cdef-abcd-efab-cdefabcdefab',
@@ -103,43 +105,116 @@ describe('AWS ⇄ GCP agree through the naming contract', () => {
 });
 
 describe('AWS ⇄ Azure agree through the naming contract', () => {
-  const a = resolvePlan(plan).counterparties.azure!;
   const role = roleNamed(naming.azureReaderRoleName(plan));
   const jobs = Object.values(azure.resource.azurerm_container_app_job as Record<string, Json>);
-  const copyJob = jobs.find((j) => JSON.stringify(j.template).includes('"copy"'));
-  const env = Object.fromEntries((copyJob?.template.container[0].env ?? []).map((e: Json) => [e.name, e.value ?? e.secret_name]));
+  const copyJobs = jobs.filter((j) => j.template.container[0].args[0] === 'copy');
+  const copyJob = copyJobs[0];
+  const env: Record<string, string> = Object.fromEntries((copyJob?.template.container[0].env ?? []).map((e: Json) => [e.name, e.value ?? e.secret_name]));
 
-  test('the OIDC provider is the tenant issuer with the plan audience', () => {
-    const providers = awsResources('AWS::IAM::OIDCProvider');
-    expect(providers).toHaveLength(1);
-    expect(providers[0].Properties.Url).toBe(naming.azureOidcIssuer(a.tenantId));
-    expect(providers[0].Properties.ClientIdList).toEqual([a.tokenAudience]);
-    expect(azure.output.azure_oidc_issuer.value).toBe(naming.azureOidcIssuer(a.tenantId));
-    expect(azure.output.azure_token_audience.value).toBe(a.tokenAudience);
-  });
-
-  test('the role trusts the copy identity principal for that audience only', () => {
-    const host = naming.azureOidcIssuerHost(a.tenantId);
-    const statements = role.AssumeRolePolicyDocument.Statement;
-    expect(statements).toHaveLength(1);
-    expect(statements[0].Action).toBe('sts:AssumeRoleWithWebIdentity');
-    expect(statements[0].Condition).toEqual({ StringEquals: { [`${host}:aud`]: a.tokenAudience, [`${host}:sub`]: a.copyIdentityPrincipalId } });
-  });
-
-  test('the copy job assumes that role, for that audience, from the primary export bucket, with no AWS keys', () => {
-    expect(copyJob).toBeDefined();
-    expect(env.AWS_ROLE_ARN).toBe(arnOf(role));
-    expect(env.CP_AZURE_TOKEN_AUDIENCE).toBe(a.tokenAudience);
-    expect(env.CP_SOURCE_BUCKET).toBe(exportBucketName);
-    expect(env.AWS_REGION).toBe(plan.primary.region);
+  test('every copy shard assumes the reader role the primary creates, from the primary export bucket, with no AWS keys', () => {
+    expect(copyJobs.length).toBeGreaterThanOrEqual(1);
+    for (const job of copyJobs) {
+      const e = Object.fromEntries(job.template.container[0].env.map((x: Json) => [x.name, x.value]));
+      expect(e.AWS_ROLE_ARN).toBe(arnOf(role));
+      expect(e.CP_SOURCE_BUCKET).toBe(exportBucketName);
+      expect(e.AWS_REGION).toBe(plan.primary.region);
+    }
     expect(JSON.stringify(azure)).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws_access_key/);
-    // The principal the AWS role trusts is the one the Azure stack outputs: the copy job's own identity.
-    const identityRef = copyJob!.identity.identity_ids[0] as string;
-    const principalOut = azure.output.copy_identity_principal_id.value as string;
-    expect(principalOut).toBe(identityRef.replace(/\.id\}$/, '.principal_id}'));
   });
 
   test('the copy starts after the primary export window', () => {
-    expect(copyJob.schedule_trigger_config.cron_expression).toBe(counterpartySchedule(plan).copyCronUtc);
+    for (const job of copyJobs) expect(job.schedule_trigger_config.cron_expression).toBe(counterpartySchedule(plan).copyCronUtc);
+  });
+});
+
+/**
+ * Right, not just consistent: instead of checking that both stacks derive the same strings, build the
+ * token Entra would issue from the Azure JSON ALONE (tenant from the azurerm provider, audience from the
+ * app registration's identifier URI, subject = the object ID of the identity assigned to its app role),
+ * laid out as Microsoft documents a v1.0 app-only access token (test/cross/fixtures), and check that the
+ * AWS template, evaluated the way IAM evaluates OIDC trust, accepts it, and rejects the v2.0 token a
+ * managed identity gets for api://AzureADTokenExchange. Sources: docs/azure.md "Federation that checks itself".
+ */
+describe('AWS trusts the token Entra issues to the Azure copy identity (documented claim layout)', () => {
+  const role = roleNamed(naming.azureReaderRoleName(plan));
+  const app = Object.values(azure.resource.azuread_application as Record<string, Json>)[0];
+  const tenantId = (Object.values(azure.provider.azurerm as Json[])[0] as Json).tenant_id as string;
+  const copyPrincipalRef = (() => {
+    const [job] = Object.values(azure.resource.azurerm_container_app_job as Record<string, Json>).filter((j) => j.template.container[0].args[0] === 'copy');
+    return String(job.identity.identity_ids[0]).replace(/\.id\}$/, '.principal_id}');
+  })();
+  // The object ID the operator copies from the Azure output into the plan (the only value unknown at synth).
+  const identityObjectId = plan.counterparties.azure!.copyIdentityPrincipalId!;
+  const values = {
+    tenantId,
+    applicationIdUri: app.identifier_uris[0],
+    identityObjectId,
+    identityClientId: '7e6d5c4b-3a29-4817-9605-f4e3d2c1b0a9',
+    appRoleValue: app.app_role[0].value,
+    subscriptionId: plan.counterparties.azure!.subscriptionId,
+    resourceGroup: naming.azureResourceGroupName(plan),
+    identityName: naming.azureJobsIdentityName(plan),
+    tokenExchangeAppClientId: 'fb60f99c-7a34-4190-8149-302f77469936',
+  };
+
+  /** IAM's evaluation of an OIDC web-identity trust for this token: provider by issuer URL, aud in the client IDs, StringEquals `<issuer host/path>:<claim>` keys. */
+  function awsAccepts(claims: Record<string, unknown>): string[] {
+    const problems: string[] = [];
+    const providers = awsResources('AWS::IAM::OIDCProvider');
+    const iss = String(claims.iss);
+    const provider = providers.find((p) => p.Properties.Url === iss);
+    if (!provider) return [`no IAM OIDC provider for iss ${iss} (have ${providers.map((p) => p.Properties.Url).join(', ')})`];
+    if (!provider.Properties.ClientIdList.includes(claims.aud)) problems.push(`aud ${String(claims.aud)} is not a client ID of the provider`);
+    const [statement] = role.AssumeRolePolicyDocument.Statement;
+    if (statement.Action !== 'sts:AssumeRoleWithWebIdentity') problems.push(`action ${statement.Action}`);
+    const host = iss.replace(/^https:\/\//, '');
+    for (const [key, want] of Object.entries(statement.Condition.StringEquals as Record<string, string>)) {
+      const [keyHost, claim] = [key.slice(0, key.lastIndexOf(':')), key.slice(key.lastIndexOf(':') + 1)];
+      if (keyHost !== host) problems.push(`condition key ${key} is not for issuer ${host}`);
+      else if (claims[claim] !== want) problems.push(`${claim} ${String(claims[claim])} != ${want}`);
+    }
+    return problems;
+  }
+
+  test('the app registration asks for v1.0 tokens (the layout the fixture describes) and owns the audience as its identifier URI', () => {
+    expect(app.api.requested_access_token_version).toBe(1);
+    expect(app.identifier_uris).toHaveLength(1);
+    expect(app.identifier_uris[0]).not.toBe('api://AzureADTokenExchange');
+  });
+
+  test('the identity whose object ID becomes `sub` is the copy identity assigned to the app role, and the stack outputs it', () => {
+    const assignments = Object.values(azure.resource.azuread_app_role_assignment as Record<string, Json>);
+    expect(assignments.map((a) => a.principal_object_id)).toContain(copyPrincipalRef);
+    expect(azure.output.copy_identity_principal_id.value).toBe(copyPrincipalRef);
+  });
+
+  test('the documented v1 token for the Application ID URI is accepted by the AWS template', () => {
+    const claims = sampleClaims('v1AppOnlyTokenForAppIdUri', values);
+    expect(claims).toMatchObject({ ver: '1.0', iss: `https://sts.windows.net/${tenantId}/`, sub: identityObjectId, oid: identityObjectId });
+    expect(awsAccepts(claims)).toEqual([]);
+  });
+
+  test('the token a managed identity gets for api://AzureADTokenExchange (v2.0 issuer, GUID aud) would be refused', () => {
+    const problems = awsAccepts(sampleClaims('v2TokenExchangeToken', values));
+    expect(problems).toEqual([expect.stringMatching(/^no IAM OIDC provider for iss https:\/\/login\.microsoftonline\.com\/.*\/v2\.0/)]);
+  });
+
+  test('a token for another identity (another object ID) would be refused', () => {
+    expect(awsAccepts(sampleClaims('v1AppOnlyTokenForAppIdUri', { ...values, identityObjectId: '00000000-1111-4222-8333-444444444444' }))).toEqual([
+      expect.stringMatching(/^sub 00000000-1111-4222-8333-444444444444 != /),
+    ]);
+  });
+
+  test('the copy job\'s self-check expects exactly what the AWS template trusts, and passes on the documented token', () => {
+    const copyJob = Object.values(azure.resource.azurerm_container_app_job as Record<string, Json>).find((j) => j.template.container[0].args[0] === 'copy');
+    const env: Record<string, string> = Object.fromEntries(copyJob.template.container[0].env.map((e: Json) => [e.name, e.value]));
+    const trusted = trustedFederationFromEnv(env);
+    const provider = awsResources('AWS::IAM::OIDCProvider')[0].Properties;
+    const conditions = role.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals as Record<string, string>;
+    const host = String(provider.Url).replace(/^https:\/\//, '');
+    expect(trusted).toEqual({ issuer: provider.Url, audience: conditions[`${host}:aud`], subject: conditions[`${host}:sub`] });
+    expect(env.CP_AZURE_TOKEN_AUDIENCE).toBe(app.identifier_uris[0]);
+    expect(federationMismatches(decodeJwtClaims(sampleToken('v1AppOnlyTokenForAppIdUri', values)), trusted)).toEqual([]);
+    expect(federationMismatches(decodeJwtClaims(sampleToken('v2TokenExchangeToken', values)), trusted).map((m) => m.claim)).toEqual(['iss', 'aud']);
   });
 });
