@@ -54,7 +54,9 @@ test('finalize with a missing Map item fails (no index is written); bad events a
   const store = new S3Store(bucket, awsClients(moto.endpoint, plan.primary.region).s3);
   const prefix = naming.datasetNightPrefix('2026-11-03', 'connect');
   await handler({ instanceId: fixture.instanceId, bucket, prefix, resourceTypes: ['contact-flows'] });
+  lines.length = 0;
   await expect(handler({ instanceId: fixture.instanceId, bucket, prefix, action: 'finalize' })).rejects.toThrow(/no part for resource type contact-flow-modules/);
+  expect(lines).toEqual([expect.objectContaining({ event: 'counterparty.export', result: 'failure', reason: 'error', step: 'finalize', error: expect.stringContaining('contact-flow-modules') })]);
   expect(await store.head(`${prefix}index.json`)).toBeUndefined();
   await expect(handler({ instanceId: 'x', bucket, prefix, action: 'publish' as never })).rejects.toThrow(/event.action must be 'plan' or 'finalize'/);
   await expect(handler({ instanceId: 'x', bucket, prefix, resourceTypes: [] })).rejects.toThrow(/event.resourceTypes must be a non-empty list/);

@@ -16,7 +16,7 @@ import {
   exportConnectConfiguration, exportConnectResourceTypes, finalizeConnectExport, planConnectExport,
   type ConnectLike, type ConnectMapItem, type ConnectShard,
 } from '../exporters/connect';
-import { logEvent } from '../log';
+import { failureFields, logEvent } from '../log';
 import { S3Store, s3ClientFromEnv } from '../stores/s3';
 export { CONNECT_MAP_MAX_CONCURRENCY, CONNECT_READ_ACTIONS, CONNECT_RESOURCE_TYPES } from '../exporters/connect';
 
@@ -63,6 +63,16 @@ function validate(event: ConnectExportEvent): void {
 export async function handler(event: ConnectExportEvent & { readonly action: 'plan' }): Promise<ConnectPlanResult>;
 export async function handler(event: ConnectExportEvent): Promise<ConnectExportResult>;
 export async function handler(event: ConnectExportEvent): Promise<ConnectExportResult | ConnectPlanResult> {
+  try {
+    return await run(event);
+  } catch (err) {
+    // one failure line (the alert keys on it), then the Lambda fails, and with it the state machine
+    logEvent('counterparty.export', { kind: 'connectInstance', step: event?.action ?? (event?.resourceTypes ? 'types' : 'all'), prefix: event?.prefix, resourceTypes: event?.resourceTypes, shard: event?.shard, ...failureFields(err) });
+    throw err;
+  }
+}
+
+async function run(event: ConnectExportEvent): Promise<ConnectExportResult | ConnectPlanResult> {
   validate(event);
   const base = { instanceId: event.instanceId, store: new S3Store(event.bucket, s3ClientFromEnv()), prefix: event.prefix };
   if (event.action === 'plan') {
