@@ -83,6 +83,12 @@ export const BROKEN: readonly Mutation[] = [
   // Azure standby exposure
   { file: 'azure_standby_not_public--external', base: az, change: (d) => set(R(d, 'azurerm_container_app', 'standby_app'), 'ingress.external_enabled', true) },
   { file: 'azure_standby_not_public--external-default', base: az, change: (d) => set(R(d, 'azurerm_container_app', 'standby_app'), 'ingress.external_enabled', undefined) },
+  // Azure federation (the Entra app registration the AWS role trusts)
+  { file: 'azure_federation_v1_tokens--v2', base: az, change: (d) => set(R(d, 'azuread_application', 'federation'), 'api.requested_access_token_version', 2) },
+  { file: 'azure_federation_v1_tokens--default', base: az, change: (d) => set(R(d, 'azuread_application', 'federation'), 'api', undefined) },
+  { file: 'azure_federation_v1_tokens--exchange-audience', base: az, change: (d) => set(R(d, 'azuread_application', 'federation'), 'identifier_uris', ['api://AzureADTokenExchange']) },
+  { file: 'azure_federation_assignment_required--false', base: az, change: (d) => set(R(d, 'azuread_service_principal', 'federation'), 'app_role_assignment_required', false) },
+  { file: 'azure_federation_assignment_required--default', base: az, change: (d) => set(R(d, 'azuread_service_principal', 'federation'), 'app_role_assignment_required', undefined) },
   // prevent_destroy on every stateful type
   { file: 'stateful_prevent_destroy--gcs-bucket', base: gcp, change: (d) => set(R(d, 'google_storage_bucket', 'vault_bucket'), 'lifecycle', undefined) },
   { file: 'stateful_prevent_destroy--kms-key-false', base: gcp, change: (d) => set(R(d, 'google_kms_crypto_key', 'keys_key'), 'lifecycle.prevent_destroy', false) },
