@@ -113,6 +113,8 @@ export interface ConnectApplyReport {
   readonly cannotMove: ConnectCannotMove[];
   /** The change plan, one line per decision (also sent to `log`). */
   readonly plan: string[];
+  /** Per applied type: resources in the export, and resources now in the target for them (created + existing); equal when nothing was left out. */
+  readonly counts: Record<string, { source: number; applied: number }>;
 }
 
 /** Content of a flow/module created before what it points at exists; replaced once it does. */
@@ -136,7 +138,7 @@ class ApplyRun {
   readonly report: ConnectApplyReport;
   sourceInstanceId = '';
   constructor(readonly opts: ApplyConnectOptions) {
-    this.report = { dryRun: opts.dryRun ?? false, created: [], existing: [], remapped: [], cannotMove: [], plan: [] };
+    this.report = { dryRun: opts.dryRun ?? false, created: [], existing: [], remapped: [], cannotMove: [], plan: [], counts: {} };
   }
 
   send<T = Doc>(ctor: CommandCtor, input: Doc): Promise<T> {
@@ -495,5 +497,9 @@ export async function applyConnectConfiguration(opts: ApplyConnectOptions): Prom
   await finishQueues(run, docs.get('queues')!);
   await finishRoutingProfiles(run, docs.get('routing-profiles')!);
   await reportWhatCannotMove(run);
+  for (const [type, list] of docs) {
+    const applied = [...run.report.created, ...run.report.existing].filter((e) => e.type === type).length;
+    run.report.counts[type] = { source: list.length, applied };
+  }
   return run.report;
 }

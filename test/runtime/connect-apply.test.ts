@@ -58,6 +58,8 @@ test('the created flow references the NEW queue, prompt and module; nothing of t
   const order = t.sent.filter((c) => c.startsWith('Create')).map((c) => c.replace(/^Create|Command$/g, ''));
   expect([...new Set(order)]).toEqual(['HoursOfOperation', 'Queue', 'Prompt', 'ContactFlowModule', 'ContactFlow', 'RoutingProfile', 'SecurityProfile', 'QuickConnect', 'User']);
   expect(report.existing).toEqual([expect.objectContaining({ type: 'security-profiles', name: 'Admin' })]); // used, not replaced
+  for (const [type, c] of Object.entries(report.counts)) expect([type, c.applied]).toEqual([type, c.source]);
+  expect(report.counts.users).toEqual({ source: 4, applied: 4 });
 });
 
 test('what cannot move is reported: phone numbers (with the flow to associate), passwords, Lambda/Lex, storage, types not applied', async () => {
@@ -139,4 +141,5 @@ test('without a place for prompt audio, prompts and the flows that play them are
   expect(report.cannotMove).toContainEqual(expect.objectContaining({ type: 'contact-flows', name: 'Inbound main', reason: expect.stringContaining('/prompt/00000000-0000-4000-8000-000000000401') }));
   expect(t.list('flows').map((f) => f.Name)).not.toContain('Inbound main');
   expect(t.list('flows').map((f) => f.Name)).toContain('After hours');
+  expect(report.counts['contact-flows']).toEqual({ source: 3, applied: 2 }); // the gap shows in the counts too
 });
