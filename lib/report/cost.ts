@@ -98,11 +98,12 @@ function awsLines(c: Context, r: RegionPrices): LineItem[] {
 
   const listsPerMonth = (q.recordingsObjects / 1000) * q.nightsPerMonth + (q.storedRecordingObjects / 1000) * q.nightsPerMonth * c.counterparties;
   const puts = q.changedObjectsPerMonth + listsPerMonth;
-  const gets = q.changedObjectsPerMonth * c.counterparties;
+  // sync-objects reads each new or changed source object once to hash it; each counterparty reads each new blob once.
+  const gets = q.changedObjectsPerMonth * (1 + c.counterparties);
   const put = ref(r, 's3PutPer1000');
   const get = ref(r, 's3GetPer1000');
   out.push(line('aws', 'requests', 'S3 requests (copies, listings, counterparty reads)', (puts / 1000) * put.usd + (gets / 1000) * get.usd,
-    `(${fmt(q.changedObjectsPerMonth, 0)} copies + ${fmt(listsPerMonth, 0)} LIST pages) ÷ 1,000 × $${put.usd} + ${fmt(gets, 0)} GETs ÷ 1,000 × $${get.usd}`,
+    `(${fmt(q.changedObjectsPerMonth, 0)} copies + ${fmt(listsPerMonth, 0)} LIST pages) ÷ 1,000 × $${put.usd} + ${fmt(gets, 0)} GETs (hashing + counterparty reads) ÷ 1,000 × $${get.usd}`,
     [put, get], ['nightly export objects (tens per night) are not counted']));
 
   out.push(...egressLines(c, r));
@@ -180,14 +181,15 @@ function awsComputeLines(c: Context, r: RegionPrices): LineItem[] {
   const { q, v, t } = c;
   const vcpu = ref(r, 'fargateVcpuHour');
   const mem = ref(r, 'fargateGbHour');
-  const syncSeconds = q.recordingsObjects / t.listKeysPerSecond.value + q.changedObjectsPerNight / MEASURED.syncObjects.value;
+  // Per night: stream the source listing, hash the new or changed objects (at the measured SHA-256 stream rate), copy them once.
+  const syncSeconds = q.recordingsObjects / t.listKeysPerSecond.value + secondsFor(q.changedGiBPerNight, t.verifyMiBps.value) + q.changedObjectsPerNight / MEASURED.syncObjects.value;
   const dumpSeconds = secondsFor(q.pgDumpGiBPerNight, t.pgDumpMiBps.value);
   // Fargate bills a minimum of one minute per task; one task per dataset per night.
   const syncHours = q.kinds.s3Bucket > 0 ? (q.kinds.s3Bucket * Math.max(60, syncSeconds / q.kinds.s3Bucket)) / 3600 : 0;
   const dumpHours = q.kinds.postgres > 0 ? (q.kinds.postgres * Math.max(60, dumpSeconds / q.kinds.postgres)) / 3600 : 0;
   const fargate = q.nightsPerMonth * (syncHours * (1 * vcpu.usd + 2 * mem.usd) + dumpHours * (1 * vcpu.usd + 4 * mem.usd));
   const out = [line('aws', 'compute', 'Job compute: Fargate (sync-objects 1 vCPU/2 GB, pg_dump 1 vCPU/4 GB)', fargate,
-    `(${fmt(syncHours, 3)} h × (1 × $${vcpu.usd} + 2 × $${mem.usd}) + ${fmt(dumpHours, 3)} h × (1 × $${vcpu.usd} + 4 × $${mem.usd})) × ${fmt(q.nightsPerMonth)} nights; sync = ${fmt(q.recordingsObjects, 0)} keys ÷ ${t.listKeysPerSecond.value}/s + ${fmt(q.changedObjectsPerNight, 0)} copies ÷ ${MEASURED.syncObjects.value}/s; dump = ${fmt(q.pgDumpGiBPerNight)} GiB ÷ ${t.pgDumpMiBps.value} MiB/s`,
+    `(${fmt(syncHours, 3)} h × (1 × $${vcpu.usd} + 2 × $${mem.usd}) + ${fmt(dumpHours, 3)} h × (1 × $${vcpu.usd} + 4 × $${mem.usd})) × ${fmt(q.nightsPerMonth)} nights; sync = ${fmt(q.recordingsObjects, 0)} keys ÷ ${t.listKeysPerSecond.value}/s + ${fmt(q.changedGiBPerNight)} GiB hashed ÷ ${t.verifyMiBps.value} MiB/s + ${fmt(q.changedObjectsPerNight, 0)} copies ÷ ${MEASURED.syncObjects.value}/s; dump = ${fmt(q.pgDumpGiBPerNight)} GiB ÷ ${t.pgDumpMiBps.value} MiB/s`,
     [vcpu, mem], [`copy rate: ${MEASURED.syncObjects.source} (${MEASURED.syncObjects.note}); listing and dump rates are assumptions (volumes.assumptions)`])];
 
   const gbs = ref(r, 'lambdaGbSecond');

@@ -9,6 +9,8 @@ import { secondsFor, throughputs, type Throughput } from './throughputs';
 import type { Volumes } from './volumes';
 import { fmt } from './cost';
 
+const LABEL = { gcp: 'GCP', azure: 'Azure' } as const;
+
 export interface Phase {
   readonly name: string;
   readonly hours: number;
@@ -19,6 +21,7 @@ export interface Phase {
 
 export interface CounterpartyRecovery {
   readonly counterparty: 'gcp' | 'azure';
+  readonly label: string;
   readonly copy: Throughput;
   /** Hours from the start of a night's export until this counterparty holds a verified copy of it. */
   readonly lagHours: number;
@@ -87,7 +90,7 @@ export function estimateRecovery(plan: ResolvedPlan, v: Volumes): RecoveryEstima
     const worst = gap + lagHours;
     const sum = (phases: Phase[]) => phases.reduce((a, p) => a + p.hours, 0);
     return {
-      counterparty, copy, lagHours, worstCaseRpoHours: worst, withinAlarm: worst <= alarmAfter,
+      counterparty, label: LABEL[counterparty], copy, lagHours, worstCaseRpoHours: worst, withinAlarm: worst <= alarmAfter,
       rto, rtoHours: sum(rto), reseed, reseedHours: sum(reseed),
     };
   };

@@ -122,11 +122,11 @@ function recoverySection(r: RecoveryEstimate): string {
     `- **Schedule gap (data a loss of the primary can cost at most): ${fmt(r.scheduleGapHours)} h** — the longest gap between two scheduled nights (\`longestGapHours\` of the plan's cron). The plan's \`rpoHours\` is ${r.planRpoHours}; the freshness alarm fires after ${r.alarmAfterHours} h (rpoHours + alarmGraceHours).`,
   ];
   for (const c of r.counterparties) {
-    out.push(`- **${c.counterparty.toUpperCase()}: newest verified copy at most ${fmt(c.worstCaseRpoHours, 1)} h old** = ${fmt(r.scheduleGapHours)} h gap + ${fmt(c.lagHours, 1)} h from export start to a verified copy (export window + max(copy, verifier delay) + verify) — ${c.withinAlarm ? 'inside' : '**outside**'} the ${r.alarmAfterHours} h alarm threshold.`);
+    out.push(`- **${c.label}: newest verified copy at most ${fmt(c.worstCaseRpoHours, 1)} h old** = ${fmt(r.scheduleGapHours)} h gap + ${fmt(c.lagHours, 1)} h from export start to a verified copy (export window + max(copy, verifier delay) + verify) — ${c.withinAlarm ? 'inside' : '**outside**'} the ${r.alarmAfterHours} h alarm threshold.`);
   }
   for (const c of r.counterparties) {
-    out.push('', `### ${c.counterparty.toUpperCase()}: takeover (RTO ≈ ${hours(c.rtoHours)})`, '', phaseTable(c.rto));
-    out.push('', `### ${c.counterparty.toUpperCase()}: full re-seed (≈ ${hours(c.reseedHours)})`, '', phaseTable(c.reseed));
+    out.push('', `### ${c.label}: takeover (RTO ≈ ${hours(c.rtoHours)})`, '', phaseTable(c.rto));
+    out.push('', `### ${c.label}: full re-seed (≈ ${hours(c.reseedHours)})`, '', phaseTable(c.reseed));
   }
   out.push('', '### Throughputs', '', '| figure | value | measured? | source |', '| --- | ---: | --- | --- |');
   for (const t of r.throughputs) out.push(`| ${t.name} | ${fmt(t.value)} ${t.unit} | ${t.measured ? 'yes' : 'no (assumption)'} | ${cell(t.source + (t.note ? ` — ${t.note}` : ''))} |`);
