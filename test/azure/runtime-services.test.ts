@@ -7,7 +7,7 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { AwsFederationApplication, StandbyApplication, StandbyDatabase } from '../../lib/azure';
 import { naming, resolvePlan, type PostgresDataset, type ProtectionPlan } from '../../lib/core';
-import { AzureCounterpartyStack } from '../../stacks/azure-counterparty-stack';
+import { AzureCounterpartyStack, azureStateBackendFromEnv } from '../../stacks/azure-counterparty-stack';
 import { only, ref, referencePlan, synthPlan, withAzure, type Synth } from './helpers';
 
 const plan = resolvePlan(referencePlan);
@@ -248,5 +248,15 @@ describe('bootstrap, state and exposure', () => {
     const stack = new TerraformStack(Testing.app(), 'stack');
     expect(() => new StandbyApplication(stack, 'App', { name: 'ca-app', resourceGroupName: 'rg', environmentId: '/e', identityId: '/i', registryServer: 'r', image: 'r/i:1', mode: 'active', allowedIpRanges: ['not-an-ip'] }))
       .toThrow(/^stack\/App: allowedIpRanges\[0\] = "not-an-ip"/);
+  });
+});
+
+describe('state backend from the environment (for apps)', () => {
+  test('CP_AZURE_STATE_* give an azurerm backend with Entra ID auth; none gives undefined', () => {
+    expect(azureStateBackendFromEnv({})).toBeUndefined();
+    expect(azureStateBackendFromEnv({ CP_AZURE_STATE_STORAGE_ACCOUNT: 'acmetfstate', CP_AZURE_STATE_RESOURCE_GROUP: 'rg-tf', CP_AZURE_STATE_CONTAINER: 'tfstate' }))
+      .toEqual({ storageAccountName: 'acmetfstate', resourceGroupName: 'rg-tf', containerName: 'tfstate', key: 'counterparty-azure.tfstate', useAzureadAuth: true });
+    expect(() => new AzureCounterpartyStack(Testing.app(), 'a', { plan: referencePlan, backend: azureStateBackendFromEnv({ CP_AZURE_STATE_STORAGE_ACCOUNT: 'acmetfstate' }) }))
+      .toThrow(/^a: backend\.resourceGroupName = "": is empty/);
   });
 });
