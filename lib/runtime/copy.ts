@@ -10,15 +10,32 @@
  * the AWS_* credentials in the environment (and `AWS_ENDPOINT_URL_S3`), Azure uses
  * `CP_AZURE_BLOB_SAS_URL` (a container SAS URL) or `CP_AZURE_BLOB_KEY` + `CP_AZURE_BLOB_ENDPOINT`.
  *
- * Incremental rule (interim, until format v2's never-rewritten blobs): `--checksum`, size + MD5.
- * Size + modification time (rclone's default) missed a recording rewritten at the same size within
- * the same second (1-second modtime resolution), so the counterparty kept the old bytes.
+ * Format v2 rules (docs/runtime.md "The Azure copy"):
+ * - Never replace: `--ignore-existing`. Every key is written once (blobs are named by their content,
+ *   night files are per night), so an existing destination object is never touched; a wrong one is
+ *   the verifier's to find (it hashes), not the copy's to overwrite.
+ * - Keys unchanged: both remotes use the S3 backend's encoding (`Slash,InvalidUtf8,Dot`), so rclone's
+ *   azureblob default (which also renames backslashes, control characters and trailing periods) never applies.
+ * - Manifests last: phase `data` copies everything but `nights/<night>/manifest.json`; phase
+ *   `manifests` copies the manifests, only after the data phase succeeded. A night whose manifest is
+ *   present but whose data is still arriving is therefore never seen.
+ * - Work per night follows the change: once the destination holds a night (`mode` incremental), the
+ *   copy reads the source's manifests and copies, with `--files-from-raw --no-traverse`, only the
+ *   files and new blobs of the nights the destination lacks. The first copy (`full`) lists everything.
+ * - Sharding: `CP_SHARD=i/n` copies only the blobs under the two-hex prefixes p with p mod n = i
+ *   (shard 0 also takes the night files), so n job replicas split a seed or a large night.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import { fromTokenFile } from '@aws-sdk/credential-providers';
+import { naming } from '../core';
+import { listNights, readNight } from './format';
+import { AzureBlobStore } from './stores/azure-blob';
+import { S3Store, s3ClientFromEnv } from './stores/s3';
+import type { ObjectStore } from './stores/types';
 import { RuntimeError, oneLine } from './errors';
 import { logEvent } from './log';
 
@@ -60,6 +77,84 @@ export interface CopyOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Token refresh period. @default 10 min */
   readonly tokenRefreshMs?: number;
+  /** This replica's share of the blobs (`CP_SHARD=i/n`). @default the whole copy */
+  readonly shard?: CopyShard;
+  /** `data`, `manifests`, or both in that order. @default 'all' */
+  readonly phase?: 'all' | 'data' | 'manifests';
+  /** `incremental` (only the nights the destination lacks), `full` (list both sides), or `auto`: full until the destination holds a night. @default 'auto' */
+  readonly mode?: 'auto' | 'full' | 'incremental';
+  /** The export bucket as a store, to read manifests (tests). @default S3 with the copy's credentials */
+  readonly sourceStore?: ObjectStore;
+  /** The destination container as a store, to list its nights (tests). @default Azure with the copy's credentials */
+  readonly destinationStore?: ObjectStore;
+}
+
+export interface CopyShard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** Parses `CP_SHARD=i/n` (0 <= i < n <= 256). */
+export function parseShard(text: string | undefined): CopyShard | undefined {
+  if (!text) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || count > 256 || index >= count) throw new RuntimeError(`CP_SHARD must be i/n with 0 <= i < n <= 256, got ${JSON.stringify(text)}`);
+  return { index, count };
+}
+
+/** `CP_COPY_PHASE`: all (default), data, manifests. */
+export function copyPhase(text: string | undefined): 'all' | 'data' | 'manifests' {
+  if (!text || text === 'all' || text === 'data' || text === 'manifests') return (text || 'all') as 'all' | 'data' | 'manifests';
+  throw new RuntimeError(`CP_COPY_PHASE must be all, data or manifests, got ${JSON.stringify(text)}`);
+}
+
+/** `CP_COPY_MODE`: auto (default), full, incremental. */
+export function copyMode(text: string | undefined): 'auto' | 'full' | 'incremental' {
+  if (!text || text === 'auto' || text === 'full' || text === 'incremental') return (text || 'auto') as 'auto' | 'full' | 'incremental';
+  throw new RuntimeError(`CP_COPY_MODE must be auto, full or incremental, got ${JSON.stringify(text)}`);
+}
+
+/** The two-hex blob prefixes a shard copies. */
+export function shardPrefixes(shard: CopyShard | undefined): string[] {
+  const all = Array.from({ length: 256 }, (_, p) => p.toString(16).padStart(2, '0'));
+  return shard ? all.filter((_, p) => p % shard.count === shard.index) : all;
+}
+
+function inShard(key: string, shard: CopyShard | undefined): boolean {
+  const sha = naming.blobSha256(key);
+  if (!sha) return !shard || shard.index === 0;
+  return !shard || parseInt(sha.slice(0, 2), 16) % shard.count === shard.index;
+}
+
+/** rclone filter rules of a full data phase: no manifests; this shard's blob prefixes; shard 0 also the night files. */
+export function fullDataFilters(shard: CopyShard | undefined): string[] {
+  const rules = ['- nights/*/manifest.json'];
+  if (!shard) return [...rules, '+ **'];
+  if (shard.index === 0) rules.push('+ nights/**');
+  for (const p of shardPrefixes(shard)) rules.push(`+ ${naming.BLOBS_PREFIX}${p}/**`);
+  return [...rules, '- **'];
+}
+
+/**
+ * What an incremental copy moves: for each night the source has and the destination lacks, the
+ * night's files and the blobs its changes name (this shard's share), and then its manifest.
+ * Work follows the nights' changes, not the estate.
+ */
+export async function planIncrementalCopy(source: ObjectStore, destination: ObjectStore, shard?: CopyShard): Promise<{ nights: string[]; dataKeys: string[]; manifestKeys: string[] }> {
+  const have = new Set(await listNights(destination));
+  const nights = (await listNights(source)).filter((n) => !have.has(n));
+  const dataKeys = new Set<string>();
+  for (const n of nights) {
+    const night = await readNight(source, n);
+    for (const e of night.manifest.entries) if (inShard(e.key, shard)) dataKeys.add(e.key);
+    for await (const b of night.newBlobs()) {
+      const key = naming.blobKey(b.sha256);
+      if (inShard(key, shard)) dataKeys.add(key);
+    }
+  }
+  return { nights, dataKeys: [...dataKeys].sort(), manifestKeys: nights.map((n) => naming.manifestKey(n)) };
 }
 
 export interface CopyResult {
@@ -86,6 +181,9 @@ export function parseRcloneStats(output: string): { bytes: number; transfers: nu
   return found;
 }
 
+/** rclone's S3 default encoding, used on both remotes so no key is renamed (https://rclone.org/overview/#encoding). */
+export const KEY_ENCODING = 'Slash,InvalidUtf8,Dot';
+
 /** The rclone remotes as environment variables (no config file, no secrets on the command line). */
 export function rcloneEnv(opts: CopyOptions, tokenFile?: string): NodeJS.ProcessEnv {
   const base = { ...(opts.env ?? process.env) };
@@ -97,6 +195,9 @@ export function rcloneEnv(opts: CopyOptions, tokenFile?: string): NodeJS.Process
     RCLONE_CONFIG_SRC_ENV_AUTH: 'true',
     RCLONE_CONFIG_SRC_REGION: opts.source.region,
     RCLONE_CONFIG_DST_TYPE: 'azureblob',
+    // Pass every key through: the same encoding on both remotes (the S3 backend's default), see the header.
+    RCLONE_CONFIG_SRC_ENCODING: KEY_ENCODING,
+    RCLONE_CONFIG_DST_ENCODING: KEY_ENCODING,
   };
   if (opts.source.endpoint) {
     env.RCLONE_CONFIG_SRC_ENDPOINT = opts.source.endpoint;
@@ -136,6 +237,44 @@ async function fetchToken(opts: CopyOptions): Promise<string> {
   return token.token;
 }
 
+interface RcloneRun { code: number | null; output: string; stats: { bytes: number; transfers: number; checks: number; errors: number } }
+
+function runRclone(opts: CopyOptions, env: NodeJS.ProcessEnv, args: readonly string[]): Promise<RcloneRun> {
+  return new Promise<RcloneRun>((resolve, reject) => {
+    const child = spawn(opts.rclone ?? 'rclone', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (d: Buffer): void => { output = (output + d.toString()).slice(-200_000); };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (e) => reject(new RuntimeError(`copy: could not run rclone (${oneLine(e)}); run scripts/ci-prereqs.sh to install it`)));
+    child.on('close', (code) => resolve({ code, output, stats: parseRcloneStats(output) ?? { bytes: 0, transfers: 0, checks: 0, errors: 0 } }));
+  });
+}
+
+function lastError(run: RcloneRun): string {
+  return run.output.split('\n').filter((l) => /"level":"error"|ERROR/.test(l)).map((l) => {
+    try { return (JSON.parse(l) as { msg?: string }).msg ?? l; } catch { return l; }
+  }).pop() ?? `rclone exited ${run.code}`;
+}
+
+/** The stores the planner reads through, with the copy's own credentials. */
+function defaultStores(opts: CopyOptions, env: NodeJS.ProcessEnv): { source: ObjectStore; destination: ObjectStore } {
+  const credentials = env.AWS_WEB_IDENTITY_TOKEN_FILE && env.AWS_ROLE_ARN
+    ? fromTokenFile({ roleArn: env.AWS_ROLE_ARN, webIdentityTokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE, roleSessionName: 'counterparty-azure-copy-plan' })
+    : env.AWS_ACCESS_KEY_ID ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '', sessionToken: env.AWS_SESSION_TOKEN } : undefined;
+  const source = opts.sourceStore ?? new S3Store(opts.source.bucket, s3ClientFromEnv({ ...env, AWS_REGION: opts.source.region, AWS_ENDPOINT_URL_S3: opts.source.endpoint ?? '' }, credentials ? { credentials } : {}));
+  const d = opts.destination;
+  const sas = d.sasUrl ? new URL(d.sasUrl) : undefined;
+  const destination = opts.destinationStore ?? new AzureBlobStore({
+    account: d.account, container: d.container,
+    endpoint: sas ? `${sas.origin}${sas.pathname.replace(/\/[^/]*\/?$/, '')}` : d.endpoint,
+    sas: sas ? sas.search.replace(/^\?/, '') : undefined,
+    accountKey: sas ? undefined : d.accountKey,
+    credential: sas || d.accountKey ? undefined : (opts.credential ?? new ManagedIdentityCredential({ clientId: opts.clientId })),
+  });
+  return { source, destination };
+}
+
 /** Runs the copy; prints ONE `counterparty.copy` line; never throws for an rclone failure (result says). */
 export async function runCopy(opts: CopyOptions): Promise<CopyResult> {
   const t0 = Date.now();
@@ -143,6 +282,9 @@ export async function runCopy(opts: CopyOptions): Promise<CopyResult> {
   let timer: NodeJS.Timeout | undefined;
   const from = `s3://${opts.source.bucket}`;
   const to = `azblob://${opts.destination.account}/${opts.destination.container}`;
+  const phase = opts.phase ?? 'all';
+  const shard = opts.shard;
+  const shardText = shard ? `${shard.index}/${shard.count}` : undefined;
   try {
     let tokenFile: string | undefined;
     if ((opts.auth ?? 'managed-identity') === 'managed-identity') {
@@ -158,30 +300,49 @@ export async function runCopy(opts: CopyOptions): Promise<CopyResult> {
     const env = rcloneEnv(opts, tokenFile);
     env.RCLONE_CONFIG = join(dir, 'rclone.conf'); // remotes come from RCLONE_CONFIG_* variables only
     writeFileSync(env.RCLONE_CONFIG, '');
-    const args = ['copy', `src:${opts.source.bucket}`, `dst:${opts.destination.container}`,
+    let mode = opts.mode ?? 'auto';
+    let plan: Awaited<ReturnType<typeof planIncrementalCopy>> | undefined;
+    if (mode !== 'full') {
+      const stores = defaultStores(opts, env);
+      if (mode === 'auto') mode = (await listNights(stores.destination)).length ? 'incremental' : 'full';
+      if (mode === 'incremental') plan = await planIncrementalCopy(stores.source, stores.destination, shard);
+    }
+    const common = ['copy', `src:${opts.source.bucket}`, `dst:${opts.destination.container}`, '--ignore-existing',
       '--transfers', String(opts.transfers ?? 8), '--checkers', String(Math.max(8, opts.transfers ?? 8)),
-      '--fast-list', '--checksum', '--use-json-log', '--log-level', 'INFO', '--stats', '1h', '--retries', '3', '--low-level-retries', '5'];
-    const out = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(opts.rclone ?? 'rclone', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      const keep = (d: Buffer): void => { output = (output + d.toString()).slice(-200_000); };
-      child.stdout.on('data', keep);
-      child.stderr.on('data', keep);
-      child.on('error', (e) => reject(new RuntimeError(`copy: could not run rclone (${oneLine(e)}); run scripts/ci-prereqs.sh to install it`)));
-      child.on('close', (code) => resolve({ code, output }));
-    });
-    const stats = parseRcloneStats(out.output) ?? { bytes: 0, transfers: 0, checks: 0, errors: 0 };
+      '--use-json-log', '--log-level', 'INFO', '--stats', '1h', '--retries', '3', '--low-level-retries', '5'];
+    const runs: RcloneRun[] = [];
+    const listFile = (name: string, keys: readonly string[]): string => {
+      const f = join(dir, name);
+      writeFileSync(f, keys.length ? `${keys.join('\n')}\n` : '');
+      return f;
+    };
+    if (phase !== 'manifests' && !(plan && !plan.dataKeys.length)) {
+      const args = plan
+        ? [...common, '--files-from-raw', listFile('data.txt', plan.dataKeys), '--no-traverse']
+        : [...common, '--filter-from', listFile('filters.txt', fullDataFilters(shard))];
+      runs.push(await runRclone(opts, env, args));
+    }
+    const dataOk = runs.every((r) => r.code === 0 && r.stats.errors === 0);
+    if (dataOk && phase !== 'data' && !(plan && !plan.manifestKeys.length)) {
+      const args = plan
+        ? [...common, '--files-from-raw', listFile('manifests.txt', plan.manifestKeys), '--no-traverse']
+        : [...common, '--include', 'nights/*/manifest.json'];
+      runs.push(await runRclone(opts, env, args));
+    }
+    const total = runs.reduce((a, r) => ({ bytes: a.bytes + r.stats.bytes, transfers: a.transfers + r.stats.transfers, checks: a.checks + r.stats.checks, errors: a.errors + r.stats.errors }), { bytes: 0, transfers: 0, checks: 0, errors: 0 });
+    const failed = runs.find((r) => r.code !== 0 || r.stats.errors > 0);
+    const ok = !failed;
+    const error = failed ? oneLine(lastError(failed)) : undefined;
     const seconds = (Date.now() - t0) / 1000;
-    const ok = out.code === 0 && stats.errors === 0;
-    const lastError = ok ? undefined : out.output.split('\n').filter((l) => /"level":"error"|ERROR/.test(l)).map((l) => {
-      try { return (JSON.parse(l) as { msg?: string }).msg ?? l; } catch { return l; }
-    }).pop() ?? `rclone exited ${out.code}`;
-    const fields = { result: ok ? 'success' : 'failure', from, to, bytes: stats.bytes, objects: stats.transfers, checks: stats.checks, errors: stats.errors, seconds, ...(lastError ? { error: oneLine(lastError) } : {}) };
+    const fields = {
+      result: ok ? 'success' : 'failure', from, to, mode, phase, ...(shardText ? { shard: shardText } : {}), ...(plan ? { nights: plan.nights } : {}),
+      bytes: total.bytes, objects: total.transfers, checks: total.checks, errors: total.errors, seconds, ...(error ? { error } : {}),
+    };
     const logLine = logEvent('counterparty.copy', fields);
-    return { result: ok ? 'success' : 'failure', bytes: stats.bytes, objects: stats.transfers, checks: stats.checks, errors: stats.errors, seconds, error: lastError ? oneLine(lastError) : undefined, logLine };
+    return { result: ok ? 'success' : 'failure', bytes: total.bytes, objects: total.transfers, checks: total.checks, errors: total.errors, seconds, error, logLine };
   } catch (err) {
     const seconds = (Date.now() - t0) / 1000;
-    const logLine = logEvent('counterparty.copy', { result: 'failure', from, to, bytes: 0, objects: 0, seconds, error: oneLine(err) });
+    const logLine = logEvent('counterparty.copy', { result: 'failure', from, to, phase, ...(shardText ? { shard: shardText } : {}), bytes: 0, objects: 0, seconds, error: oneLine(err) });
     return { result: 'failure', bytes: 0, objects: 0, checks: 0, errors: 1, seconds, error: oneLine(err), logLine };
   } finally {
     if (timer) clearInterval(timer);
