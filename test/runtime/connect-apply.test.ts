@@ -143,3 +143,29 @@ test('without a place for prompt audio, prompts and the flows that play them are
   expect(t.list('flows').map((f) => f.Name)).toContain('After hours');
   expect(report.counts['contact-flows']).toEqual({ source: 3, applied: 2 }); // the gap shows in the counts too
 });
+
+test('a routing profile with 12 queues gets all 12 (10 at create, 2 associated); a queue\'s outbound flow is set once the flow exists', async () => {
+  const src = `arn:aws:connect:eu-central-1:111122223333:instance/${fixture.instanceId}`;
+  const id = (n: number) => `00000000-0000-4000-8000-0000000c${String(n).padStart(4, '0')}`;
+  const hours = { HoursOfOperationId: id(99), HoursOfOperationArn: `${src}/operating-hours/${id(99)}`, Name: 'H', TimeZone: 'UTC', Config: [] };
+  const flow = { Id: id(98), Arn: `${src}/contact-flow/${id(98)}`, Name: 'Outbound whisper', Type: 'CONTACT_FLOW', Content: '{"Version":"2019-10-30","StartAction":"a","Actions":[]}' };
+  const queues = Array.from({ length: 12 }, (_, i) => ({
+    QueueId: id(i), QueueArn: `${src}/queue/${id(i)}`, Name: `Q${i}`, HoursOfOperationId: id(99),
+    OutboundCallerConfig: i === 0 ? { OutboundCallerIdName: 'Acme', OutboundFlowId: id(98), OutboundCallerIdNumberId: id(97) } : undefined,
+  }));
+  const profile = {
+    RoutingProfileId: id(50), RoutingProfileArn: `${src}/routing-profile/${id(50)}`, Name: 'Big', DefaultOutboundQueueId: id(0), MediaConcurrencies: [{ Channel: 'VOICE', Concurrency: 1 }],
+    Queues: queues.map((q, i) => ({ QueueId: q.QueueId, Channel: 'VOICE', Priority: i + 1, Delay: 0 })),
+  };
+  const t = new InMemoryConnectTarget(TARGET);
+  const docs = { instance: { Id: fixture.instanceId }, 'hours-of-operation': [hours], queues, 'contact-flows': [flow], 'routing-profiles': [profile] };
+  const report = await applyConnectConfiguration({ client: t, targetInstanceId: TARGET, source: connectSourceFromDocuments(docs) });
+  const rp = byName(t, 'routingProfiles', 'Big');
+  expect((rp.input.QueueConfigs as unknown[]).length).toBe(10);
+  expect(t.associations.routingProfileQueues.get(rp.Id)!.map((c) => c.QueueId).sort()).toEqual(t.list('queues').map((q) => q.Id).sort());
+  expect((byName(t, 'queues', 'Q0').input.OutboundCallerConfig as { OutboundFlowId: string }).OutboundFlowId).toBe(byName(t, 'flows', 'Outbound whisper').Id);
+  expect(report.cannotMove).toContainEqual(expect.objectContaining({ type: 'queues', name: 'Q0', reason: expect.stringContaining('outbound caller ID number') }));
+  // a second run adds nothing (associations are only added when missing)
+  await applyConnectConfiguration({ client: t, targetInstanceId: TARGET, source: connectSourceFromDocuments(docs) });
+  expect(t.associations.routingProfileQueues.get(rp.Id)!).toHaveLength(12);
+});
