@@ -14,8 +14,9 @@ const plan = resolvePlan(referencePlan);
 const az = plan.counterparties.azure!;
 const jobs = (s: Synth) => Object.values(s.json.resource.azurerm_container_app_job ?? {});
 const jobNamed = (s: Synth, role: string) => jobs(s).find((j) => j.name === naming.azureResourceName(plan, 'caj', role))!;
-const envOf = (job: { template: { container: { env: { name: string; value?: string; secret_name?: string }[] }[] } }) =>
-  Object.fromEntries(job.template.container[0].env.map((e) => [e.name, e.value ?? `secret:${e.secret_name}`]));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const envOf = (job: Record<string, any>): Record<string, string> =>
+  Object.fromEntries((job.template.container[0].env as { name: string; value?: string; secret_name?: string }[]).map((e) => [e.name, e.value ?? `secret:${e.secret_name}`]));
 const dependsOn = (r: { depends_on?: string[] }) => r.depends_on ?? [];
 const address = (s: Synth, type: string, path: string) => ref(s, type, path, 'x').replace(/^\$\{(.*)\.x\}$/, '$1');
 

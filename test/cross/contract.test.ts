@@ -8,7 +8,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Testing } from 'cdktf';
-import { counterpartySchedule, naming, resolvePlan, type ProtectionPlan } from '../../lib/core';
+import { counterpartySchedule, naming, type ProtectionPlan } from '../../lib/core';
 import { ContactCentrePrimaryStack } from '../../stacks/primary-stack';
 import { AzureCounterpartyStack } from '../../stacks/azure-counterparty-stack';
 import { GcpCounterpartyStack } from '../../stacks/gcp-counterparty-stack';
@@ -108,8 +108,6 @@ describe('AWS ⇄ Azure agree through the naming contract', () => {
   const role = roleNamed(naming.azureReaderRoleName(plan));
   const jobs = Object.values(azure.resource.azurerm_container_app_job as Record<string, Json>);
   const copyJobs = jobs.filter((j) => j.template.container[0].args[0] === 'copy');
-  const copyJob = copyJobs[0];
-  const env: Record<string, string> = Object.fromEntries((copyJob?.template.container[0].env ?? []).map((e: Json) => [e.name, e.value ?? e.secret_name]));
 
   test('every copy shard assumes the reader role the primary creates, from the primary export bucket, with no AWS keys', () => {
     expect(copyJobs.length).toBeGreaterThanOrEqual(1);
