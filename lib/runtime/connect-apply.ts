@@ -414,11 +414,11 @@ async function finishQueues(run: ApplyRun, queues: Doc[]): Promise<void> {
   }
 }
 
-/** Routing profile queues beyond the 10 CreateRoutingProfile takes (and any a crashed run did not add). */
+/** Routing profile queues beyond the 10 CreateRoutingProfile takes, and any a crashed run did not add (only added, never removed). */
 async function finishRoutingProfiles(run: ApplyRun, profiles: Doc[]): Promise<void> {
   for (const p of profiles) {
     const target = run.mapping.get(String(p.RoutingProfileId));
-    if (!target || run.report.dryRun || !run.report.created.some((c) => c.targetId === target.id)) continue;
+    if (!target || run.report.dryRun) continue;
     let configs: Doc[];
     try {
       configs = queueConfigs(p, run);
