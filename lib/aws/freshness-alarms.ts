@@ -76,6 +76,14 @@ export class FreshnessAlarms extends Construct {
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
       }));
+      key.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'DenyGrantsNotForAwsResources',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false' } },
+      }));
       const topic = new sns.Topic(this, 'Topic', { masterKey: key, enforceSSL: true, displayName: 'Counterparty nightly export alarms' });
       for (const email of props.emails ?? []) topic.addSubscription(new subs.EmailSubscription(email));
       this.topic = topic;
@@ -90,16 +98,7 @@ export class FreshnessAlarms extends Construct {
       datapointsToAlarm: hours,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    const failures = new cloudwatch.MathExpression({
-      expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
-      usingMetrics: {
-        failed: sm.metricFailed({ statistic: 'Sum' }),
-        timedOut: sm.metricTimedOut({ statistic: 'Sum' }),
-        aborted: sm.metricAborted({ statistic: 'Sum' }),
-      },
-      period: Duration.minutes(5),
-      label: 'Failed, timed-out and aborted executions',
-    });
+    const failures = failedExecutions(sm);
     this.failedAlarm = new cloudwatch.Alarm(this, 'NightFailed', {
       alarmDescription: 'A nightly export execution failed, timed out or was aborted.',
       metric: failures,
@@ -113,4 +112,33 @@ export class FreshnessAlarms extends Construct {
       alarm.addOkAction(new cwActions.SnsAction(this.topic));
     }
   }
+
+  /** Also alarm (on the same topic) when an execution of another state machine fails, times out or is aborted. */
+  public watch(stateMachine: sfn.IStateMachine, id: string): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, `${id}Failed`, {
+      alarmDescription: `A ${id} execution failed, timed out or was aborted.`,
+      metric: failedExecutions(stateMachine),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cwActions.SnsAction(this.topic));
+    alarm.addOkAction(new cwActions.SnsAction(this.topic));
+    return alarm;
+  }
+}
+
+/** Failed + timed-out + aborted executions of a state machine, per 5 minutes. */
+function failedExecutions(sm: sfn.IStateMachine): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+    usingMetrics: {
+      failed: sm.metricFailed({ statistic: 'Sum' }),
+      timedOut: sm.metricTimedOut({ statistic: 'Sum' }),
+      aborted: sm.metricAborted({ statistic: 'Sum' }),
+    },
+    period: Duration.minutes(5),
+    label: 'Failed, timed-out and aborted executions',
+  });
 }

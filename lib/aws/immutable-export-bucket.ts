@@ -111,6 +111,13 @@ export interface ImmutableExportBucketProps {
    */
   readonly mode?: ObjectLockMode;
   /**
+   * Required with \`mode: 'compliance'\`: the explicit opt-in the plan asks for
+   * (\`immutability.acknowledgeComplianceIsIrreversible\`). Compliance mode cannot
+   * be undone or shortened by anyone, so it is never the result of a typo alone.
+   * @default false
+   */
+  readonly acknowledgeComplianceIsIrreversible?: boolean;
+  /**
    * Alias of the bucket's KMS key (created here). Ignored when `encryptionKey` is given.
    * @default - no alias
    */
@@ -121,7 +128,12 @@ export interface ImmutableExportBucketProps {
    */
   readonly encryptionKey?: kms.IKey;
   /**
-   * Principals still allowed to delete or disable the created key in governance mode.
+   * The break-glass principals (IAM role or root ARNs): the only ones still
+   * allowed to delete or disable the created key in governance mode, and the
+   * only ones the bucket policy lets bypass governance retention or change
+   * retention, legal holds or the bucket's Object Lock configuration.
+   * Include the CloudFormation execution role if deployments should be able
+   * to change the Object Lock default retention.
    * @default - the account root user
    */
   readonly breakGlassPrincipalArns?: string[];
@@ -183,6 +195,8 @@ export class ImmutableExportBucket extends ExportBucketBase {
   public readonly mode: ObjectLockMode;
   /** The Object Lock default retention in days. */
   public readonly retentionDays: number;
+  /** The principals the bucket policy still lets bypass or change Object Lock. */
+  public readonly breakGlassPrincipalArns: readonly string[];
 
   constructor(scope: Construct, id: string, props: ImmutableExportBucketProps) {
     super(scope, id);
@@ -196,6 +210,10 @@ export class ImmutableExportBucket extends ExportBucketBase {
     const mode = props.mode ?? 'governance';
     if (mode !== 'governance' && mode !== 'compliance') {
       throw new Error(`${this.node.path}: mode is ${JSON.stringify(mode)}; it must be "governance" or "compliance". Fix: use "governance" unless the plan explicitly opted into compliance.`);
+    }
+    if (mode === 'compliance' && props.acknowledgeComplianceIsIrreversible !== true) {
+      throw new Error(`${this.node.path}: mode is "compliance" and acknowledgeComplianceIsIrreversible is not true. S3 Object Lock in compliance mode is irreversible: no one, not even the account root, can shorten retention or delete locked copies. `
+        + 'Fix: set acknowledgeComplianceIsIrreversible: true after reading README "Irreversible opt-ins" (PrimarySite passes the plan\'s immutability.acknowledgeComplianceIsIrreversible), or use mode "governance".');
     }
     if (props.bucketName !== undefined) {
       const why = naming.nameRuleViolation(props.bucketName, naming.NAME_RULES.s3Bucket);
@@ -254,5 +272,21 @@ export class ImmutableExportBucket extends ExportBucketBase {
         { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
       ],
     });
+    // Object deletions reach EventBridge (TamperAlarm's objectDeletionBucketNames) without a CloudTrail data-event trail.
+    // Set on the CloudFormation resource itself: the L2's eventBridgeEnabled adds a Lambda-backed custom resource.
+    (this.bucket.node.defaultChild as s3.CfnBucket).addPropertyOverride('NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled', true);
+    this.breakGlassPrincipalArns = props.breakGlassPrincipalArns ?? [Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'root' })];
+    // Governance mode is only as strong as the right to bypass it: nobody but the break-glass principals may.
+    this.bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyLockBypassExceptBreakGlass',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: [...LOCK_CHANGING_ACTIONS],
+      resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.breakGlassPrincipalArns } },
+    }));
   }
 }
+
+/** The S3 actions that shorten, lift or bypass Object Lock; the export bucket policy denies them to all but the break-glass principals. */
+export const LOCK_CHANGING_ACTIONS = ['s3:BypassGovernanceRetention', 's3:PutObjectRetention', 's3:PutObjectLegalHold', 's3:PutBucketObjectLockConfiguration'] as const;

@@ -16,7 +16,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { naming, type Dataset, type PostgresDataset } from '../core';
 import { newHandlerFunction, type HandlerName } from './bundled-handler';
-import type { IImmutableExportBucket } from './immutable-export-bucket';
+import { ImmutableExportBucket, type IImmutableExportBucket } from './immutable-export-bucket';
 import { nightFormat, nightWildcard } from './night-template';
 
 /** The network a Fargate export task runs in (imported by ID: synth never looks anything up). */
@@ -91,7 +91,26 @@ export interface NightlyExportPipelineProps {
    * @default true
    */
   readonly enabled?: boolean;
+  /**
+   * Days a DynamoDB export stays in the unlocked staging bucket after it was
+   * copied into the export bucket (it is only a transit copy).
+   * @default Duration.days(7)
+   */
+  readonly stagingRetention?: Duration;
 }
+
+/** The Connect crawler's IAM actions and Map concurrency, loaded only when a connectInstance dataset exists (it pulls in the Connect SDK). */
+function connectContract(): { actions: readonly string[]; maxConcurrency: number } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const c = require('../runtime/exporters/connect') as typeof import('../runtime/exporters/connect');
+  return { actions: c.CONNECT_READ_ACTIONS, maxConcurrency: c.CONNECT_MAP_MAX_CONCURRENCY };
+}
+
+/** The numeric UID:GID the jobs image runs as (the `node` user of the official Node.js images; never root). */
+export const JOBS_CONTAINER_USER = '1000:1000';
+
+/** What each dataset branch of the nightly state machine returns: `exported`, or `failed` with the caught error. */
+export const DATASET_STATUS = { exported: 'exported', failed: 'failed' } as const;
 
 /**
  * The nightly portable export: one Step Functions state machine, started by an
@@ -112,6 +131,12 @@ export class NightlyExportPipeline extends Construct {
   public readonly cluster?: ecs.Cluster;
   /** The manifest function. */
   public readonly buildManifestFunction: lambda.Function;
+  /**
+   * The unlocked bucket DynamoDB exports are written to before they are
+   * copied, with SHA-256 checksums, into the locked export bucket (when a
+   * dynamoDbTable dataset exists). See docs/aws.md "DynamoDB exports and Object Lock".
+   */
+  public stagingBucket?: s3.Bucket;
 
   private readonly props: NightlyExportPipelineProps;
   private readonly logRetention: logs.RetentionDays;
@@ -121,6 +146,8 @@ export class NightlyExportPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: NightlyExportPipelineProps) {
     super(scope, id);
+    // The staging bucket logs to the export bucket's access log bucket through its bucket policy (no ACLs).
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     this.props = props;
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     if (props.datasets.length === 0) {
@@ -147,10 +174,10 @@ export class NightlyExportPipeline extends Construct {
 
     const branches: sfn.IChainable[] = props.datasets.map((ds) => {
       switch (ds.kind) {
-        case 'dynamoDbTable': return this.dynamoDbBranch(ds.name, this.tableArn(ds.name, ds.tableName));
-        case 's3Bucket': return this.syncObjectsTask(ds.name, this.sourceBucket(ds.name, ds.bucketName), ds.prefix, network!);
-        case 'postgres': return this.exportPostgresTask(ds);
-        case 'connectInstance': return this.connectTask(ds.name, ds.instanceId);
+        case 'dynamoDbTable': return this.guarded(ds.name, this.dynamoDbBranch(ds.name, this.tableArn(ds.name, ds.tableName)));
+        case 's3Bucket': return this.guarded(ds.name, this.syncObjectsTask(ds.name, this.sourceBucket(ds.name, ds.bucketName), ds.prefix, network!));
+        case 'postgres': return this.guarded(ds.name, this.exportPostgresTask(ds));
+        case 'connectInstance': return this.guarded(ds.name, this.connectTask(ds.name, ds.instanceId));
       }
     });
 
@@ -162,8 +189,18 @@ export class NightlyExportPipeline extends Construct {
       },
     });
     const nightGiven = new sfn.Pass(this, 'Night given', { parameters: { 'night.$': '$.night' } });
-    const exports = new sfn.Parallel(this, 'Export datasets', { resultPath: sfn.JsonPath.DISCARD });
+    // Each branch catches its own failure (guarded), so one failed dataset never stops the others:
+    // the result is one { dataset, status } per dataset, in plan order.
+    const exports = new sfn.Parallel(this, 'Export datasets', { resultPath: '$.datasets' });
     for (const b of branches) exports.branch(b);
+    const summarize = new sfn.Pass(this, 'Collect dataset statuses', {
+      parameters: { 'statuses.$': '$.datasets[*].status' },
+      resultPath: '$.summary',
+    });
+    const anyFailed = new sfn.Pass(this, 'Any dataset failed?', {
+      parameters: { [`anyFailed.$`]: `States.ArrayContains($.summary.statuses, '${DATASET_STATUS.failed}')` },
+      resultPath: '$.summary',
+    });
 
     this.buildManifestFunction = this.newFunction('BuildManifest', 'build-manifest', Duration.minutes(15), 1024);
     props.exportBucket.grantReadUnder(this.buildManifestFunction);
@@ -180,17 +217,31 @@ export class NightlyExportPipeline extends Construct {
         bucket: props.exportBucket.bucketName,
         'night.$': '$.night',
         datasets: props.datasets.map((d) => (d.kind === 'dynamoDbTable' ? { name: d.name, kind: d.kind, tableName: d.tableName } : { name: d.name, kind: d.kind })),
+        // One { dataset, status: 'exported' | 'failed', error? } per dataset: the manifest marks the failed ones.
+        'results.$': '$.datasets',
       }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: true,
+      resultPath: '$.manifest',
     });
+    // A night with a failed dataset still gets its manifest, then fails the execution (the failed-night alarm).
+    const incomplete = new sfn.Fail(this, 'Night incomplete', {
+      error: 'DatasetExportFailed',
+      cause: 'At least one dataset failed to export; the other datasets were exported and the manifest marks the failed ones.',
+    });
+    const verdict = new sfn.Choice(this, 'All datasets exported?')
+      .when(sfn.Condition.booleanEquals('$.summary.anyFailed', true), incomplete)
+      .otherwise(new sfn.Succeed(this, 'Night exported'));
 
     const definition = new sfn.Choice(this, 'Night given?')
       .when(sfn.Condition.isPresent('$.night'), nightGiven)
       .otherwise(nightFromSchedule)
       .afterwards()
       .next(exports)
-      .next(manifest);
+      .next(summarize)
+      .next(anyFailed)
+      .next(manifest)
+      .next(verdict);
 
     const smLogs = new logs.LogGroup(this, 'StateMachineLogs', { encryptionKey: props.logKey, retention: this.logRetention, removalPolicy: RemovalPolicy.RETAIN });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
@@ -238,15 +289,69 @@ export class NightlyExportPipeline extends Construct {
 
   // ------------------------------------------------------------- branches
 
+  /**
+   * A dataset branch that cannot fail the night on its own: any error inside it
+   * (a failed export, a task that exits non-zero, a timeout) is caught, and the
+   * branch returns `{ dataset, status: 'failed', error }` instead of
+   * `{ dataset, status: 'exported' }`, so the sibling branches run to the end.
+   */
+  private guarded(name: string, branch: sfn.IChainable): sfn.IChainable {
+    const wrapper = new sfn.Parallel(this, `Dataset ${name}`, {
+      resultSelector: { dataset: name, status: DATASET_STATUS.exported },
+    });
+    wrapper.branch(branch);
+    wrapper.addCatch(new sfn.Pass(this, `${name} failed`, {
+      parameters: { dataset: name, status: DATASET_STATUS.failed, 'error.$': '$.error' },
+    }), { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    return wrapper;
+  }
+
+  /** The unlocked staging bucket DynamoDB exports are written to (created on first use). */
+  private staging(): s3.Bucket {
+    if (this.stagingBucket) return this.stagingBucket;
+    const days = this.props.stagingRetention?.toDays() ?? 7;
+    const logs = this.props.exportBucket instanceof ImmutableExportBucket ? this.props.exportBucket.accessLogBucket : undefined;
+    this.stagingBucket = new s3.Bucket(this, 'DynamoDbExportStaging', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.props.exportBucket.encryptionKey,
+      bucketKeyEnabled: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: logs,
+      serverAccessLogsPrefix: logs ? 'dynamodb-export-staging/' : undefined,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{
+        id: 'expire-staged-exports',
+        expiration: Duration.days(days),
+        noncurrentVersionExpiration: Duration.days(1),
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+      }],
+    });
+    return this.stagingBucket;
+  }
+
+  /**
+   * DynamoDB: `ExportTableToPointInTime` into the unlocked staging bucket
+   * (AWS documents no integrity header from the export writer, which a bucket
+   * with Object Lock default retention requires), polled with `DescribeExport`,
+   * then every file of the export copied server-side into the same key of the
+   * locked export bucket with `CopyObject` and an S3-computed SHA-256 checksum
+   * (a Distributed Map over the export's prefix).
+   */
   private dynamoDbBranch(name: string, tableArn: string): sfn.IChainable {
     const bucket = this.props.exportBucket;
+    const staging = this.staging();
     const stack = Stack.of(this);
+    const stagedObjects = staging.arnForObjects(nightWildcard((n) => `${naming.datasetNightPrefix(n, name)}*`));
     const start = new tasks.CallAwsService(this, `Export ${name}`, {
       service: 'dynamodb',
       action: 'exportTableToPointInTime',
       parameters: {
         TableArn: tableArn,
-        S3Bucket: bucket.bucketName,
+        S3Bucket: staging.bucketName,
         S3BucketOwner: stack.account,
         // DynamoDB appends "/AWSDynamoDB/<export id>/..." itself: give the night's dataset prefix without its trailing slash.
         S3Prefix: nightFormat((night) => naming.datasetNightPrefix(night, name).replace(/\/$/, '')),
@@ -258,7 +363,8 @@ export class NightlyExportPipeline extends Construct {
       iamResources: [tableArn],
       iamAction: 'dynamodb:ExportTableToPointInTime',
       additionalIamStatements: [
-        new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [bucket.bucket.arnForObjects(nightWildcard((n) => `${naming.datasetNightPrefix(n, name)}*`))] }),
+        // The export role's S3 permissions, exactly as DynamoDB's export guide lists them.
+        new iam.PolicyStatement({ actions: ['s3:AbortMultipartUpload', 's3:PutObject', 's3:PutObjectAcl'], resources: [stagedObjects] }),
         new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [bucket.encryptionKey.keyArn] }),
       ],
       resultSelector: { 'exportArn.$': '$.ExportDescription.ExportArn' },
@@ -275,12 +381,46 @@ export class NightlyExportPipeline extends Construct {
       resultPath: '$.export',
     });
     describe.addRetry({ errors: ['DynamoDb.LimitExceededException', 'DynamoDb.InternalServerErrorException'], interval: Duration.seconds(10), maxAttempts: 5, backoffRate: 2 });
-    const done = new sfn.Succeed(this, `${name} exported`);
+    const copy = this.copyStagedExport(name, staging);
     const failed = new sfn.Fail(this, `${name} export failed`, { error: 'DynamoDbExportFailed', cause: `ExportTableToPointInTime of ${name} ended FAILED` });
     return start.next(wait).next(describe).next(new sfn.Choice(this, `${name} done?`)
-      .when(sfn.Condition.stringEquals('$.export.status', 'COMPLETED'), done)
+      .when(sfn.Condition.stringEquals('$.export.status', 'COMPLETED'), copy)
       .when(sfn.Condition.stringEquals('$.export.status', 'FAILED'), failed)
       .otherwise(wait));
+  }
+
+  /** Copies every staged file of the night's export into the same key of the locked bucket, with an S3-computed SHA-256. */
+  private copyStagedExport(name: string, staging: s3.Bucket): sfn.IChainable {
+    const bucket = this.props.exportBucket;
+    const account = Stack.of(this).account;
+    const copyOne = new tasks.CallAwsService(this, `Copy ${name} file`, {
+      service: 's3',
+      action: 'copyObject',
+      parameters: {
+        Bucket: bucket.bucketName,
+        'Key.$': '$.Key',
+        CopySource: sfn.JsonPath.format(`${staging.bucketName}/{}`, sfn.JsonPath.stringAt('$.Key')),
+        // S3 computes the SHA-256 of the copy: the integrity check Object Lock default retention requires.
+        ChecksumAlgorithm: 'SHA256',
+        ExpectedBucketOwner: account,
+        ExpectedSourceBucketOwner: account,
+      },
+      iamAction: 's3:PutObject',
+      iamResources: [bucket.bucket.arnForObjects(nightWildcard((n) => `${naming.datasetNightPrefix(n, name)}*`))],
+      additionalIamStatements: [
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [staging.arnForObjects(nightWildcard((n) => `${naming.datasetNightPrefix(n, name)}*`))] }),
+      ],
+      resultSelector: { 'sha256.$': '$.CopyObjectResult.ChecksumSHA256' },
+    });
+    copyOne.addRetry({ errors: ['S3.SlowDownException', 'S3.InternalErrorException', 'S3.S3Exception'], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    const copy = new sfn.DistributedMap(this, `Copy ${name} export`, {
+      itemReader: new sfn.S3ObjectsItemReader({ bucket: staging, prefix: nightFormat((n) => naming.datasetNightPrefix(n, name)) }),
+      maxConcurrency: 100,
+      resultPath: sfn.JsonPath.DISCARD,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+    });
+    copy.itemProcessor(copyOne);
+    return copy;
   }
 
   private jobsTaskDefinition(id: string, cpu: number, memoryLimitMiB: number): ecs.FargateTaskDefinition {
@@ -291,6 +431,9 @@ export class NightlyExportPipeline extends Construct {
       image: ecs.ContainerImage.fromEcrRepository(this.props.jobsImage.repository, this.props.jobsImage.tag),
       logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: id }),
       readonlyRootFilesystem: true,
+      // Explicit, never root (the image's USER is node, 1000:1000), and a hard memory limit (the task's memory).
+      user: JOBS_CONTAINER_USER,
+      memoryLimitMiB,
       environment: { CP_EXPORT_BUCKET: this.props.exportBucket.bucketName, AWS_REGION: Stack.of(this).region },
     });
     container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
@@ -304,7 +447,7 @@ export class NightlyExportPipeline extends Construct {
       return subnet;
     });
     const securityGroups = network.securityGroupIds.map((g, i) => ec2.SecurityGroup.fromSecurityGroupId(this, `${id}Sg${i}`, g, { mutable: false }));
-    return new tasks.EcsRunTask(this, id, {
+    return new ClusterScopedEcsRunTask(this, id, {
       integrationPattern: sfn.IntegrationPattern.RUN_JOB,
       cluster: this.cluster!,
       taskDefinition: td,
@@ -331,12 +474,15 @@ export class NightlyExportPipeline extends Construct {
       actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging'],
       resources: [source.arnForObjects(prefix ? `${prefix}*` : '*')],
     }));
-    // Source buckets encrypted with a customer key: decrypt through S3 only.
-    this.syncTask.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['kms:Decrypt'],
-      resources: [source.encryptionKey?.keyArn ?? Stack.of(this).formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
-      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
-    }));
+    // A source bucket encrypted with a customer key: decrypt with that key only, through S3 only.
+    // Without a known key (a bucket named by the plan, SSE-S3) no KMS permission is granted: see docs/aws.md.
+    if (source.encryptionKey) {
+      this.syncTask.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [source.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+      }));
+    }
     this.props.exportBucket.grantReadUnder(this.syncTask.taskRole, `${naming.datasetObjectsPrefix(name)}*`);
     this.props.exportBucket.grantWriteUnder(this.syncTask.taskRole, `${naming.datasetObjectsPrefix(name)}*`);
     return this.runTask(`Sync ${name}`, this.syncTask, network, 'sync-objects', {
@@ -366,28 +512,69 @@ export class NightlyExportPipeline extends Construct {
     return task;
   }
 
+  /**
+   * Amazon Connect: plan → Map → finalize (the handler's contract,
+   * lib/runtime/handlers/connect-export.ts). The plan counts each resource
+   * type and packs the types into items that each fit the function's 900 s at
+   * Connect's 2 requests per second per API; the Map runs them one at a time
+   * (Connect's quotas are per API and account); finalize merges the parts into
+   * the night's documents and index. The role may call exactly the read
+   * actions the crawler uses (CONNECT_READ_ACTIONS), on this instance only.
+   */
   private connectTask(name: string, instanceId: string): sfn.IChainable {
     const stack = Stack.of(this);
+    const contract = connectContract();
     this.connectFn ??= this.newFunction('ConnectExport', 'connect-export', Duration.minutes(15), 512);
     const fn = this.connectFn;
+    const sid = name.replace(/[^A-Za-z0-9]/g, '');
     const instanceArn = stack.formatArn({ service: 'connect', resource: 'instance', resourceName: instanceId });
+    const onPhoneNumbers: string[] = contract.actions.filter((a) => a === 'connect:DescribePhoneNumber');
     fn.addToRolePolicy(new iam.PolicyStatement({
-      sid: `ReadConnectConfiguration${name.replace(/[^A-Za-z0-9]/g, '')}`,
-      actions: ['connect:List*', 'connect:Describe*', 'connect:GetPromptFile'],
+      sid: `ReadConnectConfiguration${sid}`,
+      actions: contract.actions.filter((a) => !onPhoneNumbers.includes(a)),
       resources: [instanceArn, `${instanceArn}/*`],
     }));
+    if (onPhoneNumbers.length > 0) {
+      // Claimed phone numbers are account resources (phone-number/<id>), not under the instance ARN.
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        sid: `ReadConnectPhoneNumbers${sid}`,
+        actions: onPhoneNumbers,
+        resources: [stack.formatArn({ service: 'connect', resource: 'phone-number', resourceName: '*' })],
+      }));
+    }
     this.props.exportBucket.grantWriteUnder(fn, nightWildcard((n) => `${naming.datasetNightPrefix(n, name)}*`));
-    return new tasks.LambdaInvoke(this, `Export ${name} configuration`, {
-      lambdaFunction: fn,
-      payload: sfn.TaskInput.fromObject({
+    this.props.exportBucket.grantReadUnder(fn, nightWildcard((n) => `${naming.datasetNightPrefix(n, name)}*`));
+    const event = (extra: Record<string, unknown>) => sfn.TaskInput.fromObject({
+      instanceId,
+      bucket: this.props.exportBucket.bucketName,
+      prefix: nightFormat((n) => naming.datasetNightPrefix(n, name)),
+      ...extra,
+    });
+    const invoke = (id: string, payload: sfn.TaskInput, resultPath: string) => new tasks.LambdaInvoke(this, id, {
+      lambdaFunction: fn, payload, payloadResponseOnly: true, retryOnServiceExceptions: true, resultPath,
+    });
+    const plan = invoke(`Plan ${name} export`, event({ action: 'plan' }), '$.connectPlan');
+    const crawl = new sfn.Map(this, `Export ${name} resource types`, {
+      itemsPath: '$.connectPlan.items',
+      maxConcurrency: contract.maxConcurrency,
+      itemSelector: {
         instanceId,
         bucket: this.props.exportBucket.bucketName,
-        prefix: nightFormat((n) => naming.datasetNightPrefix(n, name)),
-      }),
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: true,
+        'night.$': '$.night',
+        'resourceTypes.$': '$$.Map.Item.Value.resourceTypes',
+        'shard.$': '$$.Map.Item.Value.shard',
+      },
       resultPath: sfn.JsonPath.DISCARD,
     });
+    crawl.itemProcessor(invoke(`Export ${name} types`, sfn.TaskInput.fromObject({
+      instanceId,
+      bucket: this.props.exportBucket.bucketName,
+      prefix: nightFormat((n) => naming.datasetNightPrefix(n, name)),
+      'resourceTypes.$': '$.resourceTypes',
+      'shard.$': '$.shard',
+    }), sfn.JsonPath.DISCARD));
+    const finalize = invoke(`Finalize ${name} export`, event({ action: 'finalize' }), sfn.JsonPath.DISCARD);
+    return plan.next(crawl).next(finalize);
   }
 
   private newFunction(id: string, handler: HandlerName, timeout: Duration, memorySize: number): lambda.Function {
@@ -407,5 +594,25 @@ export class NightlyExportPipeline extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       environment: { NODE_OPTIONS: '--enable-source-maps' },
     });
+  }
+}
+
+/**
+ * `EcsRunTask` whose `ecs:StopTask` / `ecs:DescribeTasks` grant (CDK's is on
+ * `*`) is limited to tasks of the one cluster, by task ARN and by the
+ * `ecs:cluster` condition key.
+ */
+class ClusterScopedEcsRunTask extends tasks.EcsRunTask {
+  constructor(scope: Construct, id: string, props: tasks.EcsRunTaskProps) {
+    super(scope, id, props);
+    const statements = this.taskPolicies ?? [];
+    const i = statements.findIndex((st) => st.actions.includes('ecs:StopTask'));
+    if (i < 0) throw new Error(`${this.node.path}: aws-cdk-lib's EcsRunTask no longer grants ecs:StopTask; review ClusterScopedEcsRunTask.`);
+    const cluster = props.cluster;
+    statements.splice(i, 1, new iam.PolicyStatement({
+      actions: ['ecs:StopTask', 'ecs:DescribeTasks'],
+      resources: [Stack.of(this).formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` })],
+      conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+    }));
   }
 }

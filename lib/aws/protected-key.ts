@@ -61,7 +61,9 @@ export interface ProtectedKeyProps {
  * A customer-managed KMS key for data that must outlive an attacker with
  * administrator rights: rotation on, `RemovalPolicy.RETAIN`, and a key policy
  * that denies `kms:ScheduleKeyDeletion` and `kms:DisableKey` to all but a
- * documented break-glass path (or to everyone, in `STRICT` mode).
+ * documented break-glass path (or to everyone, in `STRICT` mode), and that
+ * denies `kms:CreateGrant` unless the grant is for an AWS resource
+ * (`kms:GrantIsForAWSResource`).
  */
 export class ProtectedKey extends Construct {
   /** The KMS key. */
@@ -103,6 +105,16 @@ export class ProtectedKey extends Construct {
       ...(this.deletionProtection === KeyDeletionProtection.BREAK_GLASS
         ? { conditions: { ArnNotEquals: { 'aws:PrincipalArn': breakGlass } } }
         : {}),
+    }));
+    // Grants only for AWS services acting for a principal (S3, AWS Backup, ECR, Logs):
+    // nobody hands out a standing grant on the key to another principal.
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyGrantsNotForAwsResources',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false' } },
     }));
   }
 }

@@ -23,18 +23,39 @@ export interface TamperAlarmProps {
    */
   readonly backupVaultNames?: readonly string[];
   /**
-   * S3 buckets whose Object Lock configuration or bucket policy must not change unnoticed.
+   * S3 buckets whose Object Lock configuration, policy, encryption or lifecycle must not change unnoticed.
    * @default []
    */
   readonly bucketNames?: readonly string[];
+  /**
+   * AWS Backup plan IDs whose deletion or update, or the deletion of one of
+   * their selections, must not go unnoticed.
+   * @default []
+   */
+  readonly backupPlanIds?: readonly string[];
+  /**
+   * Buckets whose object deletions (a delete marker or a permanently deleted
+   * version, by an API call; lifecycle expirations are not matched) alarm.
+   * The buckets must send events to EventBridge (`eventBridgeEnabled`); no
+   * CloudTrail trail is needed for these.
+   * @default []
+   */
+  readonly objectDeletionBucketNames?: readonly string[];
 }
 
 /** The CloudTrail calls that can defeat a lock without deleting a single locked object. */
 export const TAMPER_EVENTS = {
   kms: ['ScheduleKeyDeletion', 'DisableKey', 'PutKeyPolicy'],
   backup: ['DeleteBackupVaultLockConfiguration', 'PutBackupVaultLockConfiguration', 'PutBackupVaultAccessPolicy', 'DeleteBackupVaultAccessPolicy'],
-  s3: ['PutObjectLockConfiguration', 'PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration', 'DeleteBucketLifecycle'],
+  backupPlan: ['DeleteBackupPlan', 'UpdateBackupPlan', 'DeleteBackupSelection'],
+  s3: [
+    'PutObjectLockConfiguration', 'PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration', 'DeleteBucketLifecycle',
+    'PutBucketEncryption', 'DeleteBucketEncryption', 'PutBucketVersioning',
+  ],
 } as const;
+
+/** The S3 EventBridge `reason` of a deletion by an API call (lifecycle expirations say `Lifecycle Expiration`). */
+export const OBJECT_DELETION_REASON = 'DeleteObject';
 
 /**
  * Detection for the ways around the locks: a locked bucket or vault under a
@@ -42,8 +63,10 @@ export const TAMPER_EVENTS = {
  * governance-mode lock by a privileged change. EventBridge rules match those
  * CloudTrail management events on exactly these keys, vaults and buckets and
  * notify the topic, so a scheduled key deletion can be cancelled within its
- * waiting period. Needs a CloudTrail trail logging management events in the
- * account (EventBridge receives "AWS API Call via CloudTrail" events only then).
+ * waiting period. The API-call rules need a CloudTrail trail logging management
+ * events in the account (EventBridge receives "AWS API Call via CloudTrail"
+ * events only then: `PrimarySite`'s `managementEventsTrail` creates one); the
+ * object-deletion rule uses S3's own EventBridge events.
  */
 export class TamperAlarm extends Construct {
   /** One rule per service. */
@@ -74,8 +97,23 @@ export class TamperAlarm extends Construct {
         { requestParameters: { backupVaultName: [...props.backupVaultNames!] } }));
     }
     if ((props.bucketNames ?? []).length > 0) {
-      rules.push(rule('BucketLockTampering', 'Counterparty: change of the export bucket\'s Object Lock, policy or lifecycle', 'aws.s3', 's3.amazonaws.com', TAMPER_EVENTS.s3,
+      rules.push(rule('BucketLockTampering', 'Counterparty: change of the export bucket\'s Object Lock, policy, encryption or lifecycle', 'aws.s3', 's3.amazonaws.com', TAMPER_EVENTS.s3,
         { requestParameters: { bucketName: [...props.bucketNames!] } }));
+    }
+    if ((props.backupPlanIds ?? []).length > 0) {
+      rules.push(rule('BackupPlanTampering', 'Counterparty: deletion or update of the backup plan, or deletion of its selection', 'aws.backup', 'backup.amazonaws.com', TAMPER_EVENTS.backupPlan,
+        { requestParameters: { backupPlanId: [...props.backupPlanIds!] } }));
+    }
+    if ((props.objectDeletionBucketNames ?? []).length > 0) {
+      rules.push(new events.Rule(this, 'ObjectDeletion', {
+        description: 'Counterparty: an object version was deleted or hidden by a delete marker in the export bucket (by an API call, not by lifecycle)',
+        eventPattern: {
+          source: ['aws.s3'],
+          detailType: ['Object Deleted'],
+          detail: { bucket: { name: [...props.objectDeletionBucketNames!] }, reason: [OBJECT_DELETION_REASON] },
+        },
+        targets: [target],
+      }));
     }
     this.rules = rules;
     if (props.topicKey) {
