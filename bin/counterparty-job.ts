@@ -3,28 +3,53 @@
  * The jobs CLI: `counterparty-job <command>`, configured by environment variables
  * (docs/ARCHITECTURE.md, docs/runtime.md). Runs as `node dist/bin/counterparty-job.js` in the jobs
  * image and as `npx ts-node --transpile-only bin/counterparty-job.ts` from a checkout.
- * Errors are one line on stderr and a non-zero exit, never a stack trace.
+ * Every run writes ONE JSON result line on stdout (also for a crash, an unknown command or a
+ * cancellation) and exits non-zero unless it says success; errors are one line on stderr, never a
+ * stack trace.
  */
 import { oneLine } from '../lib/runtime/errors';
-import { runCommand, USAGE } from '../lib/runtime/jobs';
+import { runCommand, resultEventOf, USAGE } from '../lib/runtime/jobs';
+import { logEvent, runJob } from '../lib/runtime/log';
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], signal: AbortSignal): Promise<number> {
   const command = argv[0];
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
+  if (command === '--help' || command === '-h' || command === 'help') {
     process.stderr.write(`${USAGE}\n`);
-    return command ? 0 : 1;
+    return 0;
   }
-  return runCommand(command, process.env);
+  if (!command) {
+    process.stderr.write(`${USAGE}\n`);
+    return runJob('counterparty.job', async () => { throw new Error('no command given'); });
+  }
+  return runCommand(command, process.env, signal);
 }
 
+const ctl = new AbortController();
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(sig, () => {
+    process.stderr.write(`counterparty-job: ${sig}: cancelling\n`);
+    ctl.abort(new Error(`${sig} received`));
+  });
+}
+
+let finished = false;
 process.on('unhandledRejection', (err) => {
+  if (finished) return;
+  finished = true;
+  logEvent(resultEventOf(process.argv[2] ?? ''), { result: 'failure', reason: 'error', error: `unhandled: ${oneLine(err)}` });
   process.stderr.write(`counterparty-job: ${oneLine(err)}\n`);
   process.exit(1);
 });
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+main(process.argv.slice(2), ctl.signal).then(
+  (code) => {
+    finished = true;
+    process.exitCode = code;
+  },
   (err) => {
+    // runJob already turned every job error into a failure line; this is the last guard
+    finished = true;
+    logEvent(resultEventOf(process.argv[2] ?? ''), { result: 'failure', reason: 'error', error: oneLine(err) });
     process.stderr.write(`counterparty-job ${process.argv[2] ?? ''}: ${oneLine(err)}\n`);
     if (process.env.CP_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
     process.exitCode = 1;

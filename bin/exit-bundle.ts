@@ -4,8 +4,8 @@
  * Downloads one night from any side (s3://, gs://, azblob://, file://) into a folder or tarball,
  * checking every object against the manifest as it goes, with a progress bar on stderr.
  */
-import { oneLine } from '../lib/runtime/errors';
 import { progressBar, writeExitBundle } from '../lib/runtime/exit-bundle';
+import { logEvent, runJob } from '../lib/runtime/log';
 import { openStore } from '../lib/runtime/stores';
 
 const USAGE = 'usage: exit-bundle --from <s3://bucket|gs://bucket|azblob://account/container|file://dir> [--night latest-verified|latest|YYYY-MM-DD] --out <dir|file.tar.gz> [--records <store url>]';
@@ -25,21 +25,26 @@ export function parseArgs(argv: string[]): { from: string; night: string; out: s
   return { from: args.from, night: args.night ?? 'latest-verified', out: args.out, records: args.records };
 }
 
-async function main(): Promise<number> {
+async function main(signal: AbortSignal): Promise<number> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stderr.write(`${USAGE}\n`);
     return 0;
   }
+  return runJob('counterparty.exit-bundle', () => bundle(argv, signal));
+}
+
+async function bundle(argv: string[], signal: AbortSignal): Promise<number> {
   let opts;
   try {
     opts = parseArgs(argv);
   } catch (err) {
-    process.stderr.write(`exit-bundle: ${(err as Error).message}\n${USAGE}\n`);
-    return 1;
+    process.stderr.write(`${USAGE}\n`);
+    throw err;
   }
   const store = openStore(opts.from);
   const r = await writeExitBundle({
+    signal,
     store,
     recordsStore: opts.records ? openStore(opts.records) : undefined,
     night: opts.night,
@@ -48,13 +53,11 @@ async function main(): Promise<number> {
     onNotice: (m) => process.stderr.write(`exit-bundle: ${m}\n`),
   });
   process.stderr.write(`exit-bundle: night ${r.night} (${r.verifiedBy ? `verified ${r.verifiedBy}` : 'no verification record'}), ${r.objects} objects, ${r.bytes} bytes, all matching manifest ${r.manifestSha256} → ${r.out}\n`);
+  logEvent('counterparty.exit-bundle', { result: 'success', night: r.night, manifestSha256: r.manifestSha256, objects: r.objects, bytes: r.bytes, out: r.out, verifiedBy: r.verifiedBy });
   return 0;
 }
 
-main().then(
-  (code) => { process.exitCode = code; },
-  (err) => {
-    process.stderr.write(`exit-bundle: ${oneLine(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+const ctl = new AbortController();
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => ctl.abort(new Error(`${sig} received`)));
+
+main(ctl.signal).then((code) => { process.exitCode = code; }, () => { process.exitCode = 1; });

@@ -36,3 +36,49 @@ export function keyValueText(av: AttributeValueJson | undefined, attribute: stri
   if (type === 'S' || type === 'N' || type === 'B') return String(value);
   throw new Error(`key attribute ${attribute} has type ${type}; keys are S, N or B`);
 }
+
+/**
+ * The lossless side: the restorer keeps each item as it was exported (DynamoDB JSON, `item_typed`),
+ * so every type survives (S, N as its exact digits, B, BOOL, NULL, M, L, SS, NS, BS). These convert
+ * that JSON to the SDK's AttributeValue shape (binary as bytes) and back, e.g. for a fail-back
+ * `PutItem`/`BatchWriteItem` to DynamoDB.
+ */
+export type TypedAttributeValue =
+  | { S: string } | { N: string } | { B: Uint8Array } | { BOOL: boolean } | { NULL: true }
+  | { M: Record<string, TypedAttributeValue> } | { L: TypedAttributeValue[] }
+  | { SS: string[] } | { NS: string[] } | { BS: Uint8Array[] };
+
+export function attributeValueFromJson(av: AttributeValueJson): TypedAttributeValue {
+  const entries = Object.entries(av);
+  if (entries.length !== 1) throw new Error(`a DynamoDB attribute value has exactly one type, got ${JSON.stringify(Object.keys(av))}`);
+  const [type, value] = entries[0];
+  switch (type) {
+    case 'S': return { S: String(value) };
+    case 'N': return { N: String(value) };
+    case 'B': return { B: new Uint8Array(Buffer.from(String(value), 'base64')) };
+    case 'BOOL': return { BOOL: Boolean(value) };
+    case 'NULL': return { NULL: true };
+    case 'SS': return { SS: (value as unknown[]).map(String) };
+    case 'NS': return { NS: (value as unknown[]).map(String) };
+    case 'BS': return { BS: (value as unknown[]).map((v) => new Uint8Array(Buffer.from(String(v), 'base64'))) };
+    case 'L': return { L: (value as AttributeValueJson[]).map(attributeValueFromJson) };
+    case 'M': return { M: itemFromJson(value as Record<string, AttributeValueJson>) };
+    default: throw new Error(`unknown DynamoDB attribute type ${JSON.stringify(type)}`);
+  }
+}
+
+export function itemFromJson(item: Record<string, AttributeValueJson>): Record<string, TypedAttributeValue> {
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, attributeValueFromJson(v)]));
+}
+
+/** SDK AttributeValue → DynamoDB JSON (binary as base64), the export's own encoding. */
+export function attributeValueToJson(av: TypedAttributeValue): AttributeValueJson {
+  const [type, value] = Object.entries(av)[0] as [string, unknown];
+  switch (type) {
+    case 'B': return { B: Buffer.from(value as Uint8Array).toString('base64') };
+    case 'BS': return { BS: (value as Uint8Array[]).map((b) => Buffer.from(b).toString('base64')) };
+    case 'L': return { L: (value as TypedAttributeValue[]).map(attributeValueToJson) };
+    case 'M': return { M: Object.fromEntries(Object.entries(value as Record<string, TypedAttributeValue>).map(([k, v]) => [k, attributeValueToJson(v)])) };
+    default: return { [type]: value };
+  }
+}

@@ -4,7 +4,7 @@
  * manifest as it streams, plus the manifest itself and (when present) its verification record.
  */
 import { createWriteStream, promises as fs } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { create as tarCreate } from 'tar';
 import { naming } from '../core';
@@ -27,6 +27,8 @@ export interface ExitBundleOptions {
   readonly onProgress?: (p: { done: number; total: number; bytes: number; totalBytes: number }) => void;
   /** Told when `latest-verified` falls back to `latest` (a store without verification records, e.g. the primary). */
   readonly onNotice?: (message: string) => void;
+  /** Cancels the bundle: downloads in flight stop, the temporary folder is removed. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ExitBundleResult {
@@ -67,28 +69,40 @@ export async function writeExitBundle(opts: ExitBundleOptions): Promise<ExitBund
     if (rec?.result === 'success' && rec.manifestSha256 === stored.sha256) verifiedBy = rec.verifiedAt;
   }
   const { manifest } = stored;
+  const out = resolve(opts.out);
   const tarball = /\.(tar\.gz|tgz)$/.test(opts.out);
-  const dir = tarball ? await fs.mkdtemp(join(dirname(resolve(opts.out)), '.cp-bundle-')) : resolve(opts.out);
+  await refuseExisting(out, tarball);
+  // everything goes to a temporary folder beside the output; renamed (or packed) only when complete
+  const dir = await fs.mkdtemp(join(dirname(out), `.${basename(out)}.partial-`));
+  const ctl = new AbortController();
+  const onOuterAbort = (): void => ctl.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (opts.signal?.aborted) ctl.abort(opts.signal.reason);
+  let complete = false;
   try {
-    await fs.mkdir(dir, { recursive: true });
     const totalBytes = manifest.totals.bytes;
     let done = 0;
     let bytes = 0;
-    let failed = false; // after the first bad object: no more downloads, no more progress output
     await mapLimit(manifest.entries, opts.concurrency ?? 4, async (e) => {
-      if (failed) return;
-      const path = safeJoin(dir, e.key);
-      await fs.mkdir(dirname(path), { recursive: true });
-      const hashing = new HashingPassThrough();
-      hashing.on('data', (c: Buffer) => { bytes += c.length; });
-      await pipeline(await store.get(e.key), hashing, createWriteStream(path));
-      if (hashing.size !== e.size || hashing.sha256 !== e.sha256) {
-        failed = true;
-        throw new RuntimeError(`${store.url}/${e.key}: does not match the manifest (size ${hashing.size} vs ${e.size}, sha256 ${hashing.sha256.slice(0, 16)}… vs ${e.sha256.slice(0, 16)}…)`);
+      if (ctl.signal.aborted) return;
+      try {
+        const path = safeJoin(dir, e.key);
+        await fs.mkdir(dirname(path), { recursive: true });
+        const hashing = new HashingPassThrough();
+        hashing.on('data', (c: Buffer) => { bytes += c.length; });
+        await pipeline(await store.get(e.key), hashing, createWriteStream(path), { signal: ctl.signal });
+        if (hashing.size !== e.size || hashing.sha256 !== e.sha256) {
+          throw new RuntimeError(`${store.url}/${e.key}: does not match the manifest (size ${hashing.size} vs ${e.size}, sha256 ${hashing.sha256.slice(0, 16)}… vs ${e.sha256.slice(0, 16)}…)`);
+        }
+      } catch (err) {
+        // the first failure cancels every download still in flight
+        if (!ctl.signal.aborted) ctl.abort(err);
+        throw ctl.signal.reason ?? err;
       }
       done++;
-      if (!failed) opts.onProgress?.({ done, total: manifest.entries.length, bytes, totalBytes });
-    });
+      opts.onProgress?.({ done, total: manifest.entries.length, bytes, totalBytes });
+    }).catch((err) => { throw ctl.signal.reason ?? err; });
+    ctl.signal.throwIfAborted();
     const manifestPath = safeJoin(dir, stored.key);
     await fs.mkdir(dirname(manifestPath), { recursive: true });
     await fs.writeFile(manifestPath, stored.bytes);
@@ -100,12 +114,32 @@ export async function writeExitBundle(opts: ExitBundleOptions): Promise<ExitBund
     }
     if (tarball) {
       const entries = await fs.readdir(dir);
-      await tarCreate({ gzip: true, file: resolve(opts.out), cwd: dir, portable: true }, entries.sort());
+      const partial = `${dir}.tar.gz`;
+      await tarCreate({ gzip: true, file: partial, cwd: dir, portable: true }, entries.sort());
+      await fs.rename(partial, out);
+    } else {
+      await fs.rmdir(out).catch(() => undefined); // an empty folder the caller made (rmdir never removes a non-empty one)
+      await fs.rename(dir, out);
     }
-    return { night: manifest.night, manifestSha256: stored.sha256, objects: manifest.entries.length, bytes, out: resolve(opts.out), verifiedBy };
+    complete = true;
+    return { night: manifest.night, manifestSha256: stored.sha256, objects: manifest.entries.length, bytes, out, verifiedBy };
   } finally {
-    if (tarball) await fs.rm(dir, { recursive: true, force: true });
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+    if (tarball || !complete) await fs.rm(dir, { recursive: true, force: true });
+    if (tarball && !complete) await fs.rm(`${dir}.tar.gz`, { force: true });
   }
+}
+
+/** The output must not exist, or be an empty folder (never mixed with or written over other files). */
+async function refuseExisting(out: string, tarball: boolean): Promise<void> {
+  let st;
+  try {
+    st = await fs.stat(out);
+  } catch {
+    return;
+  }
+  if (tarball || !st.isDirectory()) throw new RuntimeError(`${out} already exists; the exit bundle never writes over anything (choose a new --out)`);
+  if ((await fs.readdir(out)).length) throw new RuntimeError(`${out} is not empty; the exit bundle writes only into a new or empty folder (choose a new --out)`);
 }
 
 /** A progress bar for stderr: redrawn in place on a TTY, a line every 10 % otherwise. */
