@@ -1,14 +1,20 @@
 /**
- * Freshness and failure alerts:
- * - a log-based metric counting the verifier's success line
- *   `{"event":"counterparty.verify","result":"success"}` (Cloud Run parses JSON
- *   stdout into `jsonPayload`), and an absence alert when no success was logged
- *   within RPO + grace. Cloud Monitoring's metric-absence condition is capped at
- *   23.5 h, so longer windows use a PromQL `absent_over_time` condition on the
- *   same metric;
- * - a log-match alert on the Storage Transfer Service's FAILED actions (logged
- *   at severity ERROR by the job's `loggingConfig`).
- * Both notify the plan's channels, or one e-mail channel per plan address.
+ * The GCP counterparty's alerts, keyed on the runtime's result lines (docs/runtime.md "Log lines and
+ * alert conditions"; Cloud Run parses JSON stdout into `jsonPayload`):
+ *
+ * | policy | condition |
+ * | --- | --- |
+ * | data age | a `counterparty.verify` or `counterparty.restore` line with `stale = true` (data older than RPO + grace, or none) |
+ * | nothing reported | no `counterparty.verify` line, or no `counterparty.restore` line, within RPO + grace (and no `counterparty.mirror` line within 48 h, when the mirror is watched) |
+ * | copy failure | Storage Transfer actions logged as FAILED (severity ERROR) |
+ * | verify failure | a `counterparty.verify` line with `result = "failure"` |
+ * | restore failure | a `counterparty.restore` line with `result = "failure"` |
+ * | failed job executions | `run.googleapis.com/job/completed_execution_count` with `result = "failed"`, for every Cloud Run job of the counterparty (verify/restore, mirror, prune): a job killed before it could print still alerts |
+ * | image presence | a `counterparty.mirror` line with `imagesMissing > 0` |
+ *
+ * The "nothing reported" windows use a metric-absence condition up to Cloud Monitoring's 23.5 h cap,
+ * and a PromQL `absent_over_time` condition beyond it. All policies notify the plan's channels, or one
+ * e-mail channel per plan address.
  */
 import { Construct } from 'constructs';
 import { LoggingMetric } from '@cdktf/provider-google/lib/logging-metric';
@@ -19,15 +25,31 @@ import { invalid } from './common';
 /** Longest duration a Cloud Monitoring metric-absence condition accepts (23.5 h). */
 export const MAX_ABSENCE_SECONDS = 84_600;
 
+/** How long the mirror may stay silent before "nothing reported" fires (two nightly runs). */
+export const MIRROR_SILENCE_HOURS = 48;
+
+/** The Cloud Run metric of finished job executions; its `result` label is `succeeded` or `failed`. */
+export const JOB_EXECUTIONS_METRIC = 'run.googleapis.com/job/completed_execution_count';
+
 export interface FreshnessAlertsProps {
   /** The GCP project ID. */
   readonly projectId: string;
-  /** The log-based metric's name (letters, digits and `_`). */
+  /** Base name of the log-based metrics (letters, digits and `_`); `_restore` and `_mirror` are appended for the others. */
   readonly metricName: string;
-  /** The verifier's Cloud Run job name. */
+  /** The Cloud Run job that writes the `counterparty.verify` and `counterparty.restore` lines. */
   readonly verifyJobName: string;
-  /** Alert when no verified night has been logged for this many hours (RPO + grace). */
+  /** Alert when the data is older than this many hours, or nothing reported for as long (RPO + grace). */
   readonly freshnessHours: number;
+  /**
+   * Every Cloud Run job of the counterparty whose failed executions alert.
+   * @default [verifyJobName]
+   */
+  readonly jobNames?: readonly string[];
+  /**
+   * The image-mirror job: its `imagesMissing > 0` lines and its silence alert.
+   * @default - images are not watched
+   */
+  readonly mirrorJobName?: string;
   /**
    * Alert on Storage Transfer Service failures.
    * @default true
@@ -56,88 +78,155 @@ export interface FreshnessAlertsProps {
   readonly displayNamePrefix?: string;
 }
 
-/** Log-based verify-success metric + absence alert over RPO+grace + transfer-failure alert, to the plan's channels. */
+const jobLog = (jobName: string, ...clauses: string[]) => ['resource.type="cloud_run_job"', `resource.labels.job_name="${jobName}"`, ...clauses].join(' AND ');
+
+/** A "no line within `hours`" condition on a log-based metric. */
+function silence(metricName: string, hours: number, what: string): MonitoringAlertPolicyConditions {
+  const seconds = hours * 3600;
+  const displayName = `No ${what} line for ${hours} h`;
+  if (seconds <= MAX_ABSENCE_SECONDS) {
+    return {
+      displayName,
+      conditionAbsent: {
+        filter: `metric.type="logging.googleapis.com/user/${metricName}" AND resource.type="cloud_run_job"`,
+        duration: `${seconds}s`,
+        aggregations: [{ alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_COUNT' }],
+      },
+    };
+  }
+  return {
+    displayName,
+    conditionPrometheusQueryLanguage: {
+      query: `absent_over_time(logging_googleapis_com:user_${metricName}{monitored_resource="cloud_run_job"}[${hours}h])`,
+      duration: '0s',
+      evaluationInterval: '300s',
+    },
+  };
+}
+
+/** Log-based metrics and the seven alert policies of docs/runtime.md, to the plan's channels. */
 export class FreshnessAlerts extends Construct {
+  /** Counts `counterparty.verify` result lines (any result). */
   public readonly metric: LoggingMetric;
+  /** Counts `counterparty.restore` result lines (any result). */
+  public readonly restoreMetric: LoggingMetric;
+  public readonly mirrorMetric?: LoggingMetric;
+  /** Data age: a stale verify or restore line. */
   public readonly freshnessPolicy: MonitoringAlertPolicy;
+  /** Nothing reported within the window. */
+  public readonly silencePolicy: MonitoringAlertPolicy;
   public readonly transferFailurePolicy?: MonitoringAlertPolicy;
+  public readonly verifyFailurePolicy: MonitoringAlertPolicy;
+  public readonly restoreFailurePolicy: MonitoringAlertPolicy;
+  public readonly jobFailurePolicy: MonitoringAlertPolicy;
+  public readonly imagePresencePolicy?: MonitoringAlertPolicy;
   public readonly channels: string[];
+  private readonly props: FreshnessAlertsProps;
 
   constructor(scope: Construct, id: string, props: FreshnessAlertsProps) {
     super(scope, id);
-    if (!/^[A-Za-z0-9_]{1,100}$/.test(props.metricName)) invalid(this, 'metricName', props.metricName, 'must be letters, digits and underscores only (it is also a PromQL name).', 'replace hyphens with underscores.');
+    this.props = props;
+    if (!/^[A-Za-z0-9_]{1,90}$/.test(props.metricName)) invalid(this, 'metricName', props.metricName, 'must be letters, digits and underscores only (it is also a PromQL name), at most 90.', 'replace hyphens with underscores.');
     if (!Number.isInteger(props.freshnessHours) || props.freshnessHours < 1) invalid(this, 'freshnessHours', props.freshnessHours, 'must be a whole number of hours, at least 1.', 'give rpoHours + alarmGraceHours.');
     const prefix = props.displayNamePrefix ?? 'Counterparty';
+    this.channels = this.resolveChannels(prefix);
 
-    this.channels = props.notificationChannels ? [...props.notificationChannels]
+    const verifyJob = props.verifyJobName;
+    this.metric = this.lineMetric('VerifySuccess', props.metricName, jobLog(verifyJob, 'jsonPayload.event="counterparty.verify"'), 'Counterparty verify result lines');
+    this.restoreMetric = this.lineMetric('RestoreLines', `${props.metricName}_restore`, jobLog(verifyJob, 'jsonPayload.event="counterparty.restore"'), 'Counterparty restore result lines');
+    if (props.mirrorJobName) {
+      this.mirrorMetric = this.lineMetric('MirrorLines', `${props.metricName}_mirror`, jobLog(props.mirrorJobName, 'jsonPayload.event="counterparty.mirror"'), 'Counterparty image-mirror result lines');
+    }
+
+    const h = props.freshnessHours;
+    this.freshnessPolicy = this.logMatch('FreshnessPolicy', `${prefix}: data older than RPO + grace (${h} h)`, 'CRITICAL',
+      `resource.type="cloud_run_job" AND jsonPayload.event=("counterparty.verify" OR "counterparty.restore") AND jsonPayload.stale=true`,
+      `A verify or restore run reported \`stale = true\`: the newest verified or restored night is older than ${h} hours (or there is none). The primary may be dark or the copy stuck. Run \`npm run status\` (docs/runtime.md) and check the transfer job.`);
+    const conditions = [silence(props.metricName, h, 'counterparty.verify'), silence(`${props.metricName}_restore`, h, 'counterparty.restore')];
+    if (this.mirrorMetric) conditions.push(silence(`${props.metricName}_mirror`, MIRROR_SILENCE_HOURS, 'counterparty.mirror'));
+    this.silencePolicy = new MonitoringAlertPolicy(this, 'SilencePolicy', {
+      project: props.projectId,
+      displayName: `${prefix}: nothing reported within RPO + grace (${h} h)`,
+      combiner: 'OR',
+      severity: 'CRITICAL',
+      conditions,
+      notificationChannels: this.channels,
+      dependsOn: [this.metric, this.restoreMetric, ...(this.mirrorMetric ? [this.mirrorMetric] : [])],
+      documentation: { mimeType: 'text/markdown', content: `A counterparty job stopped reporting: no verify or restore result line for ${h} hours (or no image-mirror line for ${MIRROR_SILENCE_HOURS} hours). Check the Cloud Scheduler triggers and the jobs' last executions.` },
+    });
+    if (props.alertOnTransferFailure ?? true) {
+      this.transferFailurePolicy = this.logMatch('TransferFailurePolicy', `${prefix}: nightly transfer failed`, 'ERROR', 'resource.type="storage_transfer_job" AND severity>=ERROR',
+        'The nightly keyless pull from the primary logged a failed action. Check the transfer job\'s operations (`gcloud transfer operations list`) and the AWS reader role\'s trust (storage_transfer_subject_id).');
+    }
+    this.verifyFailurePolicy = this.logMatch('VerifyFailurePolicy', `${prefix}: verification failed`, 'CRITICAL', jobLog(verifyJob, 'jsonPayload.event="counterparty.verify"', 'jsonPayload.result="failure"'),
+      'A verify run ended `failure` (its `reason` and `error` say why: verification-failed, incomplete-night, rollback, record-write-failed, ...). See docs/runtime.md.');
+    this.restoreFailurePolicy = this.logMatch('RestoreFailurePolicy', `${prefix}: restore failed`, 'CRITICAL', jobLog(verifyJob, 'jsonPayload.event="counterparty.restore"', 'jsonPayload.result="failure"'),
+      'A restore into the standby ended `failure`; the standby keeps its previous night. The line\'s `reason` and `error` say why (restore-failed, older-night, not-verified, ...).');
+    this.jobFailurePolicy = this.jobExecutions(prefix);
+    if (props.mirrorJobName) {
+      this.imagePresencePolicy = this.logMatch('ImagePresencePolicy', `${prefix}: an image of the plan is missing from Artifact Registry`, 'CRITICAL',
+        jobLog(props.mirrorJobName, 'jsonPayload.event="counterparty.mirror"', 'jsonPayload.imagesMissing>0'),
+        'The image mirror found an image of the plan missing from this project\'s registry (its `missing` field lists them): a failover could not start it. Run the mirror on demand (`gcloud run jobs execute <mirror job> --wait`) and read its `error`.');
+    }
+  }
+
+  private resolveChannels(prefix: string): string[] {
+    const props = this.props;
+    const channels = props.notificationChannels ? [...props.notificationChannels]
       : (props.emails ?? []).map((email, i) => new MonitoringNotificationChannel(this, `Email${i}`, {
         project: props.projectId, type: 'email', displayName: `${prefix} on-call ${email}`, labels: { email_address: email },
       }).id);
-    if (this.channels.length === 0 && (props.requireChannels ?? true)) {
+    if (channels.length === 0 && (props.requireChannels ?? true)) {
       invalid(this, 'notificationChannels', props.notificationChannels, 'and emails are both empty: the alerts would notify no one.', 'give notification channel IDs (plan counterparties.gcp.notificationChannels) or e-mail addresses (plan notifications.emails).');
     }
+    return channels;
+  }
 
-    this.metric = new LoggingMetric(this, 'VerifySuccess', {
-      project: props.projectId,
-      name: props.metricName,
-      description: 'Successful nightly verifications of the vault (counterparty.verify success log lines).',
-      filter: [
-        'resource.type="cloud_run_job"',
-        `resource.labels.job_name="${props.verifyJobName}"`,
-        'jsonPayload.event="counterparty.verify"',
-        'jsonPayload.result="success"',
-      ].join(' AND '),
-      metricDescriptor: { metricKind: 'DELTA', valueType: 'INT64', unit: '1', displayName: 'Counterparty verified nights' },
+  private lineMetric(id: string, name: string, filter: string, displayName: string): LoggingMetric {
+    return new LoggingMetric(this, id, {
+      project: this.props.projectId,
+      name,
+      description: `${displayName} (docs/runtime.md "Log lines and alert conditions").`,
+      filter,
+      metricDescriptor: { metricKind: 'DELTA', valueType: 'INT64', unit: '1', displayName },
     });
+  }
 
-    const seconds = props.freshnessHours * 3600;
-    const condition: MonitoringAlertPolicyConditions = seconds <= MAX_ABSENCE_SECONDS
-      ? {
-        displayName: `No verified night for ${props.freshnessHours} h`,
-        conditionAbsent: {
-          filter: `metric.type="logging.googleapis.com/user/${props.metricName}" AND resource.type="cloud_run_job"`,
-          duration: `${seconds}s`,
-          aggregations: [{ alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_COUNT' }],
-        },
-      }
-      : {
-        displayName: `No verified night for ${props.freshnessHours} h`,
-        conditionPrometheusQueryLanguage: {
-          query: `absent_over_time(logging_googleapis_com:user_${props.metricName}{monitored_resource="cloud_run_job"}[${props.freshnessHours}h])`,
-          duration: '0s',
-          evaluationInterval: '300s',
-        },
-      };
-    this.freshnessPolicy = new MonitoringAlertPolicy(this, 'FreshnessPolicy', {
-      project: props.projectId,
-      displayName: `${prefix}: no verified night within RPO + grace (${props.freshnessHours} h)`,
+  private logMatch(id: string, displayName: string, severity: string, filter: string, content: string): MonitoringAlertPolicy {
+    return new MonitoringAlertPolicy(this, id, {
+      project: this.props.projectId,
+      displayName,
       combiner: 'OR',
-      severity: 'CRITICAL',
-      conditions: [condition],
+      severity,
+      conditions: [{ displayName, conditionMatchedLog: { filter } }],
+      alertStrategy: { notificationRateLimit: { period: '3600s' }, autoClose: '86400s' },
       notificationChannels: this.channels,
-      documentation: {
-        mimeType: 'text/markdown',
-        content: `No \`counterparty.verify\` success was logged by Cloud Run job \`${props.verifyJobName}\` for ${props.freshnessHours} hours. Check the Storage Transfer job's last operation and the job's last execution logs. See docs/gcp.md.`,
-      },
+      documentation: { mimeType: 'text/markdown', content },
     });
+  }
 
-    if (props.alertOnTransferFailure ?? true) {
-      this.transferFailurePolicy = new MonitoringAlertPolicy(this, 'TransferFailurePolicy', {
-        project: props.projectId,
-        displayName: `${prefix}: nightly transfer failed`,
-        combiner: 'OR',
-        severity: 'ERROR',
-        conditions: [{
-          displayName: 'Storage Transfer Service action failed',
-          conditionMatchedLog: { filter: 'resource.type="storage_transfer_job" AND severity>=ERROR' },
-        }],
-        alertStrategy: { notificationRateLimit: { period: '3600s' }, autoClose: '86400s' },
-        notificationChannels: this.channels,
-        documentation: {
-          mimeType: 'text/markdown',
-          content: 'The nightly keyless pull from the primary logged a failed action. Check the transfer job\'s operations (`gcloud transfer operations list`) and the AWS reader role\'s trust (storage_transfer_subject_id).',
+  private jobExecutions(prefix: string): MonitoringAlertPolicy {
+    const jobs = [...new Set(this.props.jobNames ?? [this.props.verifyJobName])];
+    return new MonitoringAlertPolicy(this, 'JobFailurePolicy', {
+      project: this.props.projectId,
+      displayName: `${prefix}: a job execution failed`,
+      combiner: 'OR',
+      severity: 'ERROR',
+      conditions: [{
+        displayName: `Failed executions of ${jobs.join(', ')}`,
+        conditionThreshold: {
+          filter: [`metric.type="${JOB_EXECUTIONS_METRIC}"`, 'resource.type="cloud_run_job"', 'metric.labels.result="failed"',
+            `resource.labels.job_name=one_of(${jobs.map((j) => `"${j}"`).join(', ')})`].join(' AND '),
+          comparison: 'COMPARISON_GT',
+          thresholdValue: 0,
+          duration: '0s',
+          aggregations: [{ alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_DELTA', crossSeriesReducer: 'REDUCE_SUM', groupByFields: ['resource.labels.job_name'] }],
+          trigger: { count: 1 },
         },
-      });
-    }
+      }],
+      alertStrategy: { autoClose: '86400s' },
+      notificationChannels: this.channels,
+      documentation: { mimeType: 'text/markdown', content: 'A counterparty Cloud Run job execution failed (non-zero exit, crash, timeout or OOM kill). Read the execution\'s logs: its one result line gives the `reason`; a job killed before it could print has none.' },
+    });
   }
 }

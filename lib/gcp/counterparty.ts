@@ -19,6 +19,16 @@ import { StandbyEnvironment } from './standby';
 import { S3PullTransferJob } from './transfer';
 import { ImmutableVaultBucket } from './vault-bucket';
 import { VerifyRestoreJob } from './verify-job';
+import { ImageMirrorJob } from './mirror-job';
+import { PruneJob } from './prune-job';
+import type { TimeOfDay } from '../core/schedule';
+
+/** The prune runs this many hours after the verifier starts. */
+export const PRUNE_AFTER_VERIFY_HOURS = 3;
+
+function hoursAfter(t: TimeOfDay, hours: number): string {
+  return `${t.minute} ${(t.hour + hours) % 24} * * *`;
+}
 
 /** Stable names of the stack outputs (other tools and the AWS half's operators read them). */
 export const GCP_OUTPUTS = {
@@ -27,6 +37,7 @@ export const GCP_OUTPUTS = {
   vaultBucket: 'vault_bucket',
   imageRegistry: 'image_registry',
   imageMirrorSubjectId: 'image_mirror_subject_id',
+  imageMirrorRoleArn: 'image_mirror_role_arn',
   standbyServiceUri: 'standby_service_uri',
 } as const;
 
@@ -45,7 +56,12 @@ export class GcpCounterparty extends Construct {
   public readonly transfer: S3PullTransferJob;
   public readonly registry: ImageRegistry;
   public readonly standby: StandbyEnvironment;
-  public readonly verifier: VerifyRestoreJob;
+  /** The verify-and-restore job; absent while bootstrapping. */
+  public readonly verifier?: VerifyRestoreJob;
+  /** The nightly image mirror; absent while bootstrapping (run the first mirror by hand). */
+  public readonly mirror?: ImageMirrorJob;
+  /** The nightly prune of unreferenced blobs; absent while bootstrapping. */
+  public readonly prune?: PruneJob;
   public readonly alerts: FreshnessAlerts;
 
   constructor(scope: Construct, id: string, props: GcpCounterpartyProps) {
@@ -99,14 +115,27 @@ export class GcpCounterparty extends Construct {
       repositoryId: naming.gcpArtifactRepositoryId(plan),
       kmsKeyName: this.keys.keyId,
       kmsGrants: this.keys.grants,
-      mirrorServiceAccountId: naming.gcpServiceAccountId(plan, 'images'),
+      mirrorServiceAccountId: naming.gcpImageMirrorServiceAccountId(plan),
       labels,
     });
+    // Day one (empty registries): nothing that runs an image; the digest lookups would fail the plan.
+    const bootstrap = gcp.bootstrap ?? false;
+    const jobsImage = bootstrap ? undefined : this.registry.imageDigestUri(plan.images.jobs);
+    if (bootstrap) {
+      Annotations.of(this).addWarning('Counterparty: counterparties.gcp.bootstrap is true: no application service and no Cloud Run jobs (verify/restore, mirror, prune) are deployed. Run the first image mirror by hand (docs/gcp.md "Bootstrap"), then set bootstrap to false and deploy again.');
+    }
+    if (!gcp.imageMirrorSubjectId) {
+      Annotations.of(this).addWarning('Counterparty: counterparties.gcp.imageMirrorSubjectId is not set, so the AWS ECR-pull role for GCP is not created and the image mirror fails at STS until it is. Copy the output image_mirror_subject_id into the plan and deploy the AWS stack again.');
+    }
 
     const pg = plan.datasets.find((d): d is PostgresDataset => d.kind === 'postgres');
     const databaseName = pg?.databaseName ?? DEFAULT_STANDBY_DATABASE;
     if (plan.datasets.filter((d) => d.kind === 'postgres').length > 1) {
       Annotations.of(this).addWarning(`Counterparty: the plan has several postgres datasets; the GCP standby restores only "${pg?.name}" (database "${databaseName}").`);
+    }
+    if (!gcp.network) {
+      invalid(this, 'plan.counterparties.gcp.network', gcp.network, 'is not set: the standby database gets a private IP only (never a public IP), so it needs a VPC network with private services access.',
+        'add counterparties.gcp.network: "projects/<project>/global/networks/<name>" to the plan (docs/gcp.md "Prerequisites").');
     }
     this.standby = new StandbyEnvironment(this, 'Standby', {
       projectId: project,
@@ -118,34 +147,77 @@ export class GcpCounterparty extends Construct {
       databaseName,
       passwordSecretId: naming.gcpResourceName(plan, 'standby-db-password'),
       network: gcp.network,
+      engineVersion: pg?.engineVersion,
+      extensions: pg?.extensions,
       serviceName: naming.gcpResourceName(plan, 'app'),
-      applicationImage: this.registry.imageUri(plan.images.application),
+      applicationImage: bootstrap ? undefined : this.registry.imageDigestUri(plan.images.application),
       appServiceAccountId: naming.gcpServiceAccountId(plan, 'app'),
+      vaultBucketName: this.vault.bucketName,
       labels,
     });
 
-    this.verifier = new VerifyRestoreJob(this, 'VerifyRestore', {
-      projectId: project,
-      region,
-      jobName: naming.gcpResourceName(plan, 'verify'),
-      image: this.registry.imageUri(plan.images.jobs),
-      vaultBucketName: this.vault.bucketName,
-      serviceAccountId: naming.gcpServiceAccountId(plan, 'verify'),
-      scheduleCronUtc: schedule.verifyCronUtc,
-      // Once serving, the standby database is live: no nightly restore over it.
-      paused: gcp.mode === 'active',
-      restore: {
-        instanceName: naming.gcpResourceName(plan, 'standby-db'),
-        connectionName: this.standby.instance.connectionName,
-        databaseName,
-        datasetDatabases: naming.standbyDatabasesEnv(plan.datasets) || undefined,
-        user: this.standby.databaseUser,
-        passwordSecretId: this.standby.passwordSecret.id,
-        privateIp: gcp.network ? this.standby.instance.privateIpAddress : undefined,
-        network: gcp.network,
-      },
-      labels,
-    });
+    const jobNames = { verify: naming.gcpResourceName(plan, 'verify'), mirror: naming.gcpResourceName(plan, 'mirror'), prune: naming.gcpResourceName(plan, 'prune') };
+    if (jobsImage) {
+      this.verifier = new VerifyRestoreJob(this, 'VerifyRestore', {
+        projectId: project,
+        region,
+        jobName: jobNames.verify,
+        image: jobsImage,
+        vaultBucketName: this.vault.bucketName,
+        serviceAccountId: naming.gcpServiceAccountId(plan, 'verify'),
+        scheduleCronUtc: schedule.verifyCronUtc,
+        // Once serving, the standby database is live: no nightly restore over it.
+        paused: gcp.mode === 'active',
+        environment: {
+          CP_RPO_HOURS: String(plan.rpoHours),
+          CP_ALARM_GRACE_HOURS: String(plan.alarmGraceHours),
+          CP_DATASETS: plan.datasets.map((d) => `${d.name}:${d.kind}${d.allowEmpty ? ':allowEmpty' : ''}`).join(','),
+        },
+        restore: {
+          instanceName: naming.gcpResourceName(plan, 'standby-db'),
+          connectionName: this.standby.instance.connectionName,
+          databaseName,
+          datasetDatabases: naming.standbyDatabasesEnv(plan.datasets) || undefined,
+          user: this.standby.databaseUser,
+          passwordSecretId: this.standby.passwordSecret.id,
+          passwordVersion: this.standby.passwordVersion,
+          appRole: this.standby.appDatabaseUser,
+          privateIp: this.standby.instance.privateIpAddress,
+          network: gcp.network,
+        },
+        labels,
+      });
+      this.mirror = new ImageMirrorJob(this, 'ImageMirror', {
+        projectId: project,
+        region,
+        jobName: jobNames.mirror,
+        image: jobsImage,
+        serviceAccountEmail: this.registry.mirrorServiceAccount!.email,
+        serviceAccountMember: this.registry.mirrorServiceAccount!.member,
+        sourceRegistry: naming.ecrRegistryHost(plan),
+        destinationRegistry: this.registry.registryPath,
+        images: [plan.images.application, plan.images.jobs],
+        keepReleases: plan.images.keepReleases,
+        roleArn: naming.imageMirrorRoleArn(plan, 'gcp'),
+        awsRegion: plan.primary.region,
+        tokenAudience: naming.gcpImageMirrorTokenAudience(plan),
+        scheduleCronUtc: schedule.copyCronUtc,
+        dependsOn: this.registry.mirrorWriteGrant ? [this.registry.mirrorWriteGrant] : undefined,
+        labels,
+      });
+      this.prune = new PruneJob(this, 'Prune', {
+        projectId: project,
+        region,
+        jobName: jobNames.prune,
+        image: jobsImage,
+        vaultBucketName: this.vault.bucketName,
+        retentionDays: plan.retentionDays,
+        serviceAccountId: naming.gcpServiceAccountId(plan, 'prune'),
+        deleteRoleId: `${plan.system.replace(/-/g, '_')}_prune_delete`,
+        scheduleCronUtc: hoursAfter(schedule.verifyUtc, PRUNE_AFTER_VERIFY_HOURS),
+        labels,
+      });
+    }
 
     const channels = gcp.notificationChannels;
     if ((channels?.length ?? 0) === 0 && plan.notifications.emails.length === 0) {
@@ -154,7 +226,9 @@ export class GcpCounterparty extends Construct {
     this.alerts = new FreshnessAlerts(this, 'Alerts', {
       projectId: project,
       metricName: naming.gcpResourceName(plan, 'verify-success').replace(/-/g, '_'),
-      verifyJobName: naming.gcpResourceName(plan, 'verify'),
+      verifyJobName: jobNames.verify,
+      jobNames: [jobNames.verify, jobNames.mirror, jobNames.prune],
+      mirrorJobName: jobNames.mirror,
       freshnessHours: plan.rpoHours + plan.alarmGraceHours,
       notificationChannels: channels && channels.length > 0 ? channels : undefined,
       emails: plan.notifications.emails,
@@ -169,7 +243,9 @@ export class GcpCounterparty extends Construct {
     output(GCP_OUTPUTS.gcpReaderRoleArn, naming.gcpReaderRoleArn(plan), 'The AWS role the nightly pull assumes (naming contract).');
     output(GCP_OUTPUTS.vaultBucket, this.vault.bucketName, 'The immutable vault bucket (CP_STORE=gs://<this>).');
     output(GCP_OUTPUTS.imageRegistry, this.registry.registryPath, 'Artifact Registry path the images are mirrored to.');
-    output(GCP_OUTPUTS.imageMirrorSubjectId, this.registry.mirrorServiceAccount!.uniqueId, 'uniqueId of the image-mirror service account (the AWS reader role must also trust it for the keyless ECR mirror; see docs/gcp.md).');
-    output(GCP_OUTPUTS.standbyServiceUri, this.standby.service.uri, 'URI of the standby application service.');
+    output(GCP_OUTPUTS.imageMirrorSubjectId, this.registry.mirrorServiceAccount!.uniqueId,
+      'uniqueId of the image-mirror service account: copy it to the plan, counterparties.gcp.imageMirrorSubjectId, so the AWS ECR-pull role for GCP trusts it; then deploy the AWS half.');
+    output(GCP_OUTPUTS.imageMirrorRoleArn, naming.imageMirrorRoleArn(plan, 'gcp'), 'The AWS ECR-pull role the image mirror assumes (naming contract).');
+    if (this.standby.service) output(GCP_OUTPUTS.standbyServiceUri, this.standby.service.uri, 'URI of the standby application service.');
   }
 }

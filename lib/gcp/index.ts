@@ -9,3 +9,6 @@ export * from './standby';
 export * from './registry';
 export * from './alerts';
 export * from './counterparty';
+export * from './scheduled-job';
+export * from './mirror-job';
+export * from './prune-job';

@@ -3,16 +3,19 @@
  * holds the application and jobs images, so that a failover never pulls from
  * AWS. Tags are immutable: a mirrored release can't be overwritten.
  *
- * The nightly mirror from the primary's ECR is documented, not provisioned
- * (docs/gcp.md "Image mirror"): this construct provides the writer identity
- * (`<system>-images` service account, `artifactregistry.writer` on this
- * repository only) and exposes its `uniqueId`, which the AWS reader role must
- * trust for the mirror to run keyless.
+ * The nightly mirror from the primary's ECR is `ImageMirrorJob`; this construct
+ * provides its writer identity (`<system>-images` service account,
+ * `artifactregistry.writer` on this repository only) and exposes its `uniqueId`,
+ * which the AWS ECR-pull role for GCP trusts. `imageDigestUri` looks a plan
+ * image up at plan time and returns it BY DIGEST, so Cloud Run deploys exactly
+ * the mirrored bytes (and `terraform plan` fails, naming the image, when it
+ * was never mirrored).
  */
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ArtifactRegistryRepository } from '@cdktf/provider-google/lib/artifact-registry-repository';
 import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/artifact-registry-repository-iam-member';
+import { DataGoogleArtifactRegistryDockerImage } from '@cdktf/provider-google/lib/data-google-artifact-registry-docker-image';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import * as naming from '../core/naming';
 import { invalid, STATEFUL } from './common';
@@ -47,11 +50,16 @@ export interface ImageRegistryProps {
 export class ImageRegistry extends Construct {
   public readonly repository: ArtifactRegistryRepository;
   public readonly mirrorServiceAccount?: ServiceAccount;
+  /** The mirror identity's write grant on the repository (the mirror job depends on it). */
+  public readonly mirrorWriteGrant?: ArtifactRegistryRepositoryIamMember;
   /** `<location>-docker.pkg.dev/<project>/<repository>` */
   public readonly registryPath: string;
+  private readonly props: ImageRegistryProps;
+  private readonly digestLookups = new Map<string, DataGoogleArtifactRegistryDockerImage>();
 
   constructor(scope: Construct, id: string, props: ImageRegistryProps) {
     super(scope, id);
+    this.props = props;
     if (!/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(props.repositoryId)) {
       invalid(this, 'repositoryId', props.repositoryId, 'is not an Artifact Registry repository ID.', 'use 1-63 lowercase letters, digits and hyphens, starting with a letter (naming.gcpArtifactRepositoryId(plan)).');
     }
@@ -75,7 +83,7 @@ export class ImageRegistry extends Construct {
       this.mirrorServiceAccount = new ServiceAccount(this, 'MirrorServiceAccount', {
         project: props.projectId, accountId: props.mirrorServiceAccountId, displayName: 'Counterparty image mirror (ECR → Artifact Registry)',
       });
-      new ArtifactRegistryRepositoryIamMember(this, 'MirrorWrites', {
+      this.mirrorWriteGrant = new ArtifactRegistryRepositoryIamMember(this, 'MirrorWrites', {
         project: props.projectId, location: props.location, repository: this.repository.name, role: 'roles/artifactregistry.writer', member: this.mirrorServiceAccount.member,
       });
     }
@@ -84,5 +92,24 @@ export class ImageRegistry extends Construct {
   /** The URI of `repo:tag` (an image from the plan) in this repository. */
   public imageUri(image: string): string {
     return `${this.registryPath}/${image}`;
+  }
+
+  /**
+   * `repo:tag` resolved to `<registry>/<repo>@sha256:<digest>` by the `google_artifact_registry_docker_image`
+   * data source (its `self_link`), read at plan time from this repository. One lookup per image.
+   */
+  public imageDigestUri(image: string): string {
+    if (!/^[a-z0-9]+(?:[._/-][a-z0-9]+)*:[\w][\w.-]{0,127}$/.test(image)) {
+      invalid(this, 'image', image, 'is not <repository>:<tag> (no registry host, no digest).', 'give a plan image such as "contact-centre-app:2.3.1".');
+    }
+    let lookup = this.digestLookups.get(image);
+    if (!lookup) {
+      lookup = new DataGoogleArtifactRegistryDockerImage(this, `Digest-${image.replace(/[^A-Za-z0-9]/g, '_')}`, {
+        project: this.props.projectId, location: this.props.location, repositoryId: this.props.repositoryId, imageName: image,
+        dependsOn: [this.repository],
+      });
+      this.digestLookups.set(image, lookup);
+    }
+    return lookup.selfLink;
   }
 }

@@ -4,6 +4,8 @@
  * keys: STS presents a Google-signed identity token for the project's transfer
  * service account, and the AWS reader role (`naming.gcpReaderRoleArn(plan)`)
  * trusts exactly that account's `subjectId`, which this construct exposes.
+ *
+ * It never deletes (source or sink) and never overwrites (`overwriteWhen: NEVER`).
  */
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
@@ -18,6 +20,13 @@ import { invalid } from './common';
 
 /** Roles the transfer service account needs on the sink bucket (list, compare, write). */
 export const TRANSFER_SINK_ROLES: readonly string[] = ['roles/storage.legacyBucketWriter', 'roles/storage.objectViewer'];
+
+/**
+ * Storage Transfer `transferOptions.overwriteWhen`: never replace an object that already exists in the vault.
+ * Storage Transfer copies objects in no guaranteed order, so a night's manifest may land before its data;
+ * the verifier then finds that night *pending* (not failed) and judges it on its next run (docs/gcp.md).
+ */
+export const OVERWRITE_WHEN = 'NEVER';
 
 /** The transfer outcomes published to the notification topic. */
 export const TRANSFER_EVENT_TYPES: readonly string[] = ['TRANSFER_OPERATION_SUCCESS', 'TRANSFER_OPERATION_FAILED', 'TRANSFER_OPERATION_ABORTED'];
@@ -115,7 +124,9 @@ export class S3PullTransferJob extends Construct {
         transferOptions: {
           deleteObjectsFromSourceAfterTransfer: false,
           deleteObjectsUniqueInSink: false,
-          overwriteWhen: 'DIFFERENT',
+          // Format v2 writes every key once (content-addressed blobs, per-night exports), so an existing key is
+          // never replaced: NEVER skips it (an overwrite inside retention would be refused and fail the run).
+          overwriteWhen: OVERWRITE_WHEN,
         },
       },
       schedule: {

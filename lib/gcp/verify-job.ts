@@ -12,12 +12,13 @@
  * same plan, and a late or failed transfer is caught anyway: the verifier then
  * fails (or finds no new night) and the freshness alert fires.
  *
- * Where verification records go: `verifications/<night>.json` in the vault
- * itself (the jobs CLI reads them from `CP_STORE` for `latest-verified`). The
- * verifier may only CREATE objects, only under `verifications/` (IAM condition),
+ * Where verification records go: `verifications/…` and `restorations/…` in the
+ * vault itself (the jobs CLI reads them from `CP_STORE` for `latest-verified`). The
+ * verifier may only CREATE objects, only under those two prefixes (IAM condition),
  * and the bucket's retention policy makes those records immutable too: it can't
  * overwrite or delete anything, including its own records.
  */
+import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudRunV2Job, type CloudRunV2JobTemplateTemplateContainersEnv } from '@cdktf/provider-google/lib/cloud-run-v2-job';
 import { CloudRunV2JobIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-job-iam-member';
@@ -29,6 +30,10 @@ import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucke
 import * as naming from '../core/naming';
 import { parseCron } from '../core/cron';
 import { invalid } from './common';
+import { isArtifactRegistryImage } from './scheduled-job';
+
+/** Where restore records go (`lib/runtime/records.ts` RESTORATIONS_PREFIX): the job may create objects there too. */
+export const RESTORATIONS_PREFIX = 'restorations/';
 
 /** The jobs CLI command this job runs. */
 export const VERIFY_COMMAND = 'verify-and-restore';
@@ -50,6 +55,16 @@ export interface RestoreTarget {
   readonly user: string;
   /** The Secret Manager secret (ID `projects/<p>/secrets/<s>`) holding the user's password. */
   readonly passwordSecretId: string;
+  /**
+   * The secret's version: the job depends on it (and on its accessor grant), so the first execution never races them.
+   * @default - no dependency on a version
+   */
+  readonly passwordVersion?: ITerraformDependable;
+  /**
+   * The application's database role, granted DML (never DDL) on what the restore creates (`CP_PG_APP_ROLE`).
+   * @default - no grant
+   */
+  readonly appRole?: string;
   /**
    * Connect over TCP to this private IP through Direct VPC egress instead of the Cloud SQL socket.
    * @default - the Cloud SQL socket (`/cloudsql/<connection name>`)
@@ -83,6 +98,11 @@ export interface VerifyRestoreJobProps {
    */
   readonly restore?: RestoreTarget;
   /**
+   * More environment for the command (docs/runtime.md: `CP_RPO_HOURS`, `CP_ALARM_GRACE_HOURS`, `CP_DATASETS`).
+   * @default {}
+   */
+  readonly environment?: Record<string, string>;
+  /**
    * Pause the nightly trigger. The composed counterparty pauses it while `mode` is `active`, so that a
    * nightly restore never overwrites the live database after a failover.
    * @default false
@@ -110,8 +130,8 @@ export class VerifyRestoreJob extends Construct {
     super(scope, id);
     const saViolation = naming.nameRuleViolation(props.serviceAccountId, naming.NAME_RULES.gcpServiceAccountId);
     if (saViolation) invalid(this, 'serviceAccountId', props.serviceAccountId, `is invalid: ${saViolation}.`, 'use naming.gcpServiceAccountId(plan, "verify") with a shorter system name.');
-    if (!/^[a-z0-9-]+-docker\.pkg\.dev\//.test(props.image)) {
-      invalid(this, 'image', props.image, 'is not an Artifact Registry image; a failover must never pull from outside this project.', 'give <region>-docker.pkg.dev/<project>/<repository>/<image>:<tag> (ImageRegistry.imageUri).');
+    if (!isArtifactRegistryImage(props.image)) {
+      invalid(this, 'image', props.image, 'is not an Artifact Registry image; a failover must never pull from outside this project.', 'give ImageRegistry.imageDigestUri(plan.images.jobs) (or <region>-docker.pkg.dev/<project>/<repository>/<image>:<tag>).');
     }
     try {
       const c = parseCron(props.scheduleCronUtc);
@@ -138,12 +158,17 @@ export class VerifyRestoreJob extends Construct {
       member,
       condition: {
         title: 'verification-records-only',
-        description: 'Create (never overwrite or delete) objects under verifications/ only.',
-        expression: `resource.name.startsWith("projects/_/buckets/${props.vaultBucketName}/objects/${naming.VERIFICATIONS_PREFIX}")`,
+        description: 'Create (never overwrite or delete) objects under verifications/ and restorations/ only.',
+        expression: [naming.VERIFICATIONS_PREFIX, RESTORATIONS_PREFIX]
+          .map((prefix) => `resource.name.startsWith("projects/_/buckets/${props.vaultBucketName}/objects/${prefix}")`).join(' || '),
       },
     });
 
-    const env: CloudRunV2JobTemplateTemplateContainersEnv[] = [{ name: 'CP_STORE', value: `gs://${props.vaultBucketName}` }];
+    const env: CloudRunV2JobTemplateTemplateContainersEnv[] = [
+      { name: 'CP_STORE', value: `gs://${props.vaultBucketName}` },
+      ...Object.entries(props.environment ?? {}).map(([name, value]) => ({ name, value })),
+    ];
+    const secretDeps: ITerraformDependable[] = [];
     if (r) {
       new ProjectIamMember(this, 'ConnectsToStandbyDb', {
         project: props.projectId,
@@ -155,13 +180,15 @@ export class VerifyRestoreJob extends Construct {
           expression: `resource.name == "projects/${props.projectId}/instances/${r.instanceName}"`,
         },
       });
-      new SecretManagerSecretIamMember(this, 'ReadsDbPassword', { secretId: r.passwordSecretId, role: 'roles/secretmanager.secretAccessor', member });
+      secretDeps.push(new SecretManagerSecretIamMember(this, 'ReadsDbPassword', { secretId: r.passwordSecretId, role: 'roles/secretmanager.secretAccessor', member }));
+      if (r.passwordVersion) secretDeps.push(r.passwordVersion);
       env.push(
         { name: 'PGHOST', value: r.privateIp ?? `/cloudsql/${r.connectionName}` },
         { name: 'PGPORT', value: '5432' },
         { name: 'PGDATABASE', value: r.databaseName },
         ...(r.datasetDatabases ? [{ name: 'CP_PG_DATABASES', value: r.datasetDatabases }] : []),
         { name: 'PGUSER', value: r.user },
+        ...(r.appRole ? [{ name: 'CP_PG_APP_ROLE', value: r.appRole }] : []),
         { name: 'PGPASSWORD', valueSource: { secretKeyRef: { secret: r.passwordSecretId, version: 'latest' } } },
       );
     }
@@ -190,6 +217,7 @@ export class VerifyRestoreJob extends Construct {
           vpcAccess: r?.privateIp ? { networkInterfaces: [{ network: r.network }], egress: 'PRIVATE_RANGES_ONLY' } : undefined,
         },
       },
+      dependsOn: secretDeps.length > 0 ? secretDeps : undefined,
     });
 
     const invoke = new CloudRunV2JobIamMember(this, 'SchedulerRunsJob', {

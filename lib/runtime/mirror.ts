@@ -64,7 +64,10 @@ export function skopeoAt(binary: string = process.env.CP_SKOPEO || 'skopeo', ext
 /** `repo:tag` → `{ repository, tag }` (images in the plan carry no registry host). */
 export function parseImage(image: string): { repository: string; tag: string } {
   const m = /^([a-z0-9]+(?:[._/-][a-z0-9]+)*):([\w][\w.-]{0,127})$/.exec(image);
-  if (!m) throw new RuntimeError(`image ${JSON.stringify(image)} is not <repository>:<tag> (no registry host, no digest)`);
+  const first = image.split('/')[0];
+  if (!m || (image.includes('/') && (first.includes('.') || first === 'localhost'))) {
+    throw new RuntimeError(`image ${JSON.stringify(image)} is not <repository>:<tag> (no registry host, no digest)`);
+  }
   return { repository: m[1], tag: m[2] };
 }
 

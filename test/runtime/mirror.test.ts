@@ -107,6 +107,8 @@ test('parseImage refuses a registry host or a digest in a plan image', () => {
   expect(parseImage('contact-centre-app:2.3.1')).toEqual({ repository: 'contact-centre-app', tag: '2.3.1' });
   expect(() => parseImage('ghcr.io:443/x')).toThrow(/repository>:<tag/);
   expect(() => parseImage('app@sha256:abc')).toThrow();
+  expect(() => parseImage('ghcr.io/org/app:1.0.0')).toThrow(/no registry host/);
+  expect(parseImage('org/app:1.0.0')).toEqual({ repository: 'org/app', tag: '1.0.0' });
 });
 
 describe('mirrorImages (fake skopeo)', () => {
