@@ -242,7 +242,8 @@ export class StandbyDatabase extends Construct {
       this.extensionsConfiguration = new PostgresqlFlexibleServerConfiguration(this, 'Extensions', {
         name: 'azure.extensions',
         serverId: this.server.id,
-        value: extensions.map((e) => e.toUpperCase()).join(','),
+        // Lower-case, comma-separated, as Microsoft's CLI example writes it (docs/azure.md).
+        value: extensions.join(','),
       });
     }
     if (appLogin) {

@@ -125,7 +125,7 @@ describe('standby access and the database', () => {
     const s = synthPlan(withPostgres({ engineVersion: 17, extensions: ['pgcrypto', 'citext'] }));
     expect(only(s, 'azurerm_postgresql_flexible_server').version).toBe('17');
     expect(only(s, 'azurerm_postgresql_flexible_server_configuration')).toMatchObject({
-      name: 'azure.extensions', value: 'CITEXT,PGCRYPTO', server_id: ref(s, 'azurerm_postgresql_flexible_server', 'Database/Server', 'id'),
+      name: 'azure.extensions', value: 'citext,pgcrypto', server_id: ref(s, 'azurerm_postgresql_flexible_server', 'Database/Server', 'id'),
     });
     // Defaults: version 16, no extension parameter.
     const d = synthPlan();
