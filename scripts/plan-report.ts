@@ -42,7 +42,6 @@ function loadPlan(spec: string): ProtectionPlan {
   const match = /^(.*?)(?::([A-Za-z_$][\w$]*))?$/.exec(spec);
   const file = resolve(match?.[1] ?? spec);
   const name = match?.[2];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(file) as Record<string, unknown>;
   if (name) {
     if (!looksLikePlan(mod[name])) throw new Error(`--plan ${spec}: export "${name}" is not a ProtectionPlan (needs system and datasets)`);

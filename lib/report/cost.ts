@@ -310,7 +310,7 @@ function initialSeed(c: Context, r: RegionPrices): CostEstimate['initialSeed'] {
   const gb = c.q.recordingsGiB + c.q.exportGiBPerNight;
   const tiers = egress(r, 'internetEgressTiers').tiers;
   const usd = cents(tieredCost(tiers, gb * c.counterparties));
-  return { gbPerCounterparty: gb, egressUsd: usd, formula: `${fmt(gb)} GB (recordings + one night's exports) × ${c.counterparties} counterparties at the tiered egress rate` };
+  return { gbPerCounterparty: gb, egressUsd: usd, formula: `${fmt(gb)} GB (recordings + one night's exports) × ${c.counterparties} counterpart${c.counterparties === 1 ? "y" : "ies"} at the tiered egress rate` };
 }
 
 /** The full estimate for an already resolved plan. */
