@@ -1,8 +1,9 @@
 # The Counterparty jobs image: every job of docs/ARCHITECTURE.md (export-postgres, sync-objects, copy,
-# verify, restore, verify-and-restore, ...) runs from it: `docker run <image> <command>` with the
-# command's environment variables. Built from the repo; see docs/runtime.md.
+# verify, restore, verify-and-restore, mirror, prune, ...) runs from it: `docker run <image> <command>`
+# with the command's environment variables. Built from the repo; see docs/runtime.md.
 #   docker build -t counterparty-jobs:0.1.0 .
-FROM node:20-slim AS build
+# Node 24 LTS on Debian trixie (test/gcp/dockerfile.test.ts checks these facts; no Docker engine here).
+FROM node:24-trixie-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -12,10 +13,15 @@ COPY bin ./bin
 COPY stacks ./stacks
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-slim
-# pg_dump/pg_restore 15 (the dump and restore jobs) and rclone (the Azure copy job), from Debian bookworm
+FROM node:24-trixie-slim
+# From Debian trixie:
+# - postgresql-client-17: pg_dump/pg_restore 17 dump and restore servers 13-17 (a pg_dump refuses a newer server);
+# - rclone: the Azure copy job;
+# - skopeo: the image mirror (registry-to-registry copies by digest);
+# - amazon-ecr-credential-helper: skopeo's credential helper for ECR (docker-credential-ecr-login), fed the
+#   mirror's temporary AWS credentials, so the mirror never handles ECR's token protocol itself.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends postgresql-client-15 rclone ca-certificates \
+ && apt-get install -y --no-install-recommends postgresql-client-17 rclone skopeo amazon-ecr-credential-helper ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production
