@@ -53,6 +53,16 @@ export const BROKEN: readonly Mutation[] = [
   { file: 'gcp_sql_deletion_protection--implicit', base: gcp, change: (d) => set(R(d, 'google_sql_database_instance', 'standby_db'), 'deletion_protection', undefined) },
   { file: 'gcp_sql_backups--disabled', base: gcp, change: (d) => set(R(d, 'google_sql_database_instance', 'standby_db'), 'settings.backup_configuration.enabled', false) },
   { file: 'gcp_sql_backups--missing', base: gcp, change: (d) => set(R(d, 'google_sql_database_instance', 'standby_db'), 'settings.backup_configuration', undefined) },
+  // Cloud SQL private IP only
+  { file: 'gcp_sql_private_ip_only--public-ip', base: gcp, change: (d) => set(R(d, 'google_sql_database_instance', 'standby_db'), 'settings.ip_configuration.ipv4_enabled', true) },
+  { file: 'gcp_sql_private_ip_only--no-network', base: gcp, change: (d) => set(R(d, 'google_sql_database_instance', 'standby_db'), 'settings.ip_configuration.private_network', undefined) },
+  // Storage Transfer never overwrites or deletes in the vault
+  { file: 'gcp_transfer_never_overwrites--different', base: gcp, change: (d) => set(R(d, 'google_storage_transfer_job', 'nightly_pull'), 'transfer_spec.transfer_options.overwrite_when', 'DIFFERENT') },
+  { file: 'gcp_transfer_never_overwrites--default', base: gcp, change: (d) => set(R(d, 'google_storage_transfer_job', 'nightly_pull'), 'transfer_spec.transfer_options.overwrite_when', undefined) },
+  { file: 'gcp_transfer_never_overwrites--deletes-in-sink', base: gcp, change: (d) => set(R(d, 'google_storage_transfer_job', 'nightly_pull'), 'transfer_spec.transfer_options.delete_objects_unique_in_sink', true) },
+  // Cloud Run images by digest
+  { file: 'gcp_images_by_digest--service-tag', base: gcp, change: (d) => set(R(d, 'google_cloud_run_v2_service', 'standby_app'), 'template.containers', [{ image: 'europe-west3-docker.pkg.dev/acme-cc-dr/acme-cc-images/contact-centre-app:2.3.1' }]) },
+  { file: 'gcp_images_by_digest--job-ecr', base: gcp, change: (d) => set(R(d, 'google_cloud_run_v2_job', 'mirror'), 'template.template.containers', [{ image: '111122223333.dkr.ecr.eu-central-1.amazonaws.com/counterparty-jobs@sha256:' + '0'.repeat(64) }]) },
   // GCP standby exposure
   { file: 'gcp_standby_not_public--ingress-all', base: gcp, change: (d) => set(R(d, 'google_cloud_run_v2_service', 'standby_app'), 'ingress', 'INGRESS_TRAFFIC_ALL') },
   { file: 'gcp_standby_not_public--ingress-default', base: gcp, change: (d) => set(R(d, 'google_cloud_run_v2_service', 'standby_app'), 'ingress', undefined) },

@@ -42,7 +42,8 @@ describe('Terraform policy rules (cfn-guard)', () => {
     const gcp = report.files.find((f) => f.file === GOOD[0])!;
     const azure = report.files.find((f) => f.file === GOOD[1])!;
     expect(gcp.compliant).toEqual(expect.arrayContaining(['gcs_bucket_uniform_access', 'gcs_bucket_public_access_prevention', 'gcs_bucket_cmek', 'gcs_bucket_retention',
-      'gcp_sql_deletion_protection', 'gcp_sql_backups', 'gcp_standby_not_public', 'stateful_prevent_destroy']));
+      'gcp_sql_deletion_protection', 'gcp_sql_backups', 'gcp_standby_not_public', 'stateful_prevent_destroy',
+      'gcp_sql_private_ip_only', 'gcp_transfer_never_overwrites', 'gcp_images_by_digest']));
     expect(azure.compliant).toEqual(expect.arrayContaining(['azure_storage_tls12', 'azure_storage_no_shared_key', 'azure_storage_infrastructure_encryption', 'azure_storage_cmk',
       'azure_storage_versioning', 'azure_storage_immutability', 'azure_postgres_deletion_protection', 'azure_postgres_backups', 'azure_standby_not_public', 'stateful_prevent_destroy']));
   });
