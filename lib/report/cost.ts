@@ -125,8 +125,9 @@ function awsLines(c: Context, r: RegionPrices): LineItem[] {
     `${fmt(kmsOps, 0)} object writes and reads ÷ 10,000 × $${kmsReq.usd}`, [kmsReq], ['upper bound: the bucket uses S3 Bucket Keys, which cut KMS requests by up to 99 %']));
 
   const ecr = ref(r, 'ecrGbMonth');
-  const ecrGiB = v.images.jobsGiB * v.images.keepReleases;
-  out.push(line('aws', 'registry', 'ECR (jobs image)', ecrGiB * ecr.usd, `${v.images.jobsGiB} GiB × ${v.images.keepReleases} releases × $${ecr.usd}/GB-month`, [ecr]));
+  const releases = c.plan.images.keepReleases;
+  const ecrGiB = v.images.jobsGiB * releases;
+  out.push(line('aws', 'registry', 'ECR (jobs image)', ecrGiB * ecr.usd, `${v.images.jobsGiB} GiB × ${releases} releases (plan images.keepReleases) × $${ecr.usd}/GB-month`, [ecr]));
   return out;
 }
 
@@ -244,7 +245,7 @@ function gcpLines(c: Context, r: RegionPrices): LineItem[] {
   out.push(line('gcp', 'keys', 'Cloud KMS operations', ((writes + reads) / 10_000) * ops.usd, `${fmt(writes + reads, 0)} object operations ÷ 10,000 × $${ops.usd}`, [ops],
     ['upper bound: one operation per object written or read']));
   const ar = ref(r, 'artifactRegistryGbMonth');
-  const arGiB = (v.images.jobsGiB + v.images.applicationGiB) * v.images.keepReleases;
+  const arGiB = (v.images.jobsGiB + v.images.applicationGiB) * plan.images.keepReleases;
   out.push(line('gcp', 'registry', 'Artifact Registry (jobs and application images)', Math.max(0, arGiB - 0.5) * ar.usd,
     `(${fmt(arGiB)} GiB − 0.5 GiB free) × $${ar.usd}/GB-month`, [ar]));
   return out;
@@ -288,7 +289,7 @@ function azureLines(c: Context, r: RegionPrices): LineItem[] {
     ['assumption: storage account and PostgreSQL each unwrap the key about once an hour; software keys in a Standard vault have no monthly fee']));
   const acr = ref(r, 'acrStandardDay');
   out.push(line('azure', 'registry', 'Container Registry (Standard, 100 GiB included)', DAYS_PER_MONTH * acr.usd, `${fmt(DAYS_PER_MONTH)} days × $${acr.usd}/day`, [acr],
-    [`images: ${fmt((v.images.jobsGiB + v.images.applicationGiB) * v.images.keepReleases)} GiB, within the included storage`]));
+    [`images: ${fmt((v.images.jobsGiB + v.images.applicationGiB) * plan.images.keepReleases)} GiB, within the included storage`]));
   return out;
 }
 

@@ -70,11 +70,6 @@ function countKinds(plan: ResolvedPlan): Record<DatasetKind, number> {
   return kinds;
 }
 
-function scrubCycle(plan: ResolvedPlan): number {
-  const verification = (plan as { verification?: { scrubCycleNights?: number } }).verification;
-  return verification?.scrubCycleNights ?? 30;
-}
-
 export function quantities(plan: ResolvedPlan, v: Volumes): Quantities {
   const retentionDays = v.retentionDays ?? plan.retentionDays;
   const perYear = nightsPerYear(plan.schedule.cron);
@@ -93,7 +88,7 @@ export function quantities(plan: ResolvedPlan, v: Volumes): Quantities {
   const connectGiBPerNight = v.connect.totalGiB * has('connectInstance');
   const exportGiBPerNight = dynamoDbGiBPerNight + pgDumpGiBPerNight + connectGiBPerNight;
   const storedExportsGiB = exportGiBPerNight * retainedNights;
-  const scrubCycleNights = scrubCycle(plan);
+  const scrubCycleNights = plan.verification.scrubCycleNights;
   return {
     retentionDays, nightsPerYear: perYear, nightsPerMonth, retainedNights, scrubCycleNights, kinds,
     recordingsGiB, recordingsObjects, changedGiBPerMonth, changedObjectsPerMonth,

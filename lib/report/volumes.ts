@@ -16,8 +16,8 @@ export interface Volumes {
   readonly postgres: { readonly dumpGiB: number; readonly databaseGiB: number };
   /** All `connectInstance` datasets together: JSON documents and prompt audio written per night. */
   readonly connect: { readonly documents: number; readonly totalGiB: number };
-  /** Container images kept on every side: the jobs image and the application image, and how many releases are kept. */
-  readonly images: { readonly jobsGiB: number; readonly applicationGiB: number; readonly keepReleases: number };
+  /** Sizes of the jobs image and the application image (how many releases are kept is the plan's `images.keepReleases`). */
+  readonly images: { readonly jobsGiB: number; readonly applicationGiB: number };
   /** Retention to price, in days. `null`: the plan's `retentionDays`. */
   readonly retentionDays: number | null;
   /** Figures that are not measured here; each is printed next to what it drives. */
@@ -46,7 +46,7 @@ export class VolumesError extends Error {
 
 const NUMBER_FIELDS: readonly string[] = [
   'recordings.objects', 'recordings.totalGiB', 'dailyChangeRate', 'dynamoDb.totalGiB', 'postgres.dumpGiB', 'postgres.databaseGiB',
-  'connect.documents', 'connect.totalGiB', 'images.jobsGiB', 'images.applicationGiB', 'images.keepReleases',
+  'connect.documents', 'connect.totalGiB', 'images.jobsGiB', 'images.applicationGiB',
   'assumptions.networkMiBps', 'assumptions.pgDumpMiBps', 'assumptions.listKeysPerSecond', 'assumptions.connectSecondsPerDocument',
   'assumptions.manifestSecondsPer1000Objects', 'assumptions.startStandbyMinutes',
 ];
