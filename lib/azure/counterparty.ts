@@ -77,8 +77,9 @@ export interface AzureCounterpartyProps {
    */
   readonly copyTimeoutSeconds?: number;
   /**
-   * Copy jobs that run in parallel, each on its shard of the source keys (`CP_SHARD`/`CP_SHARD_COUNT`),
-   * so a 50 TB seed or a 10 M-object night does not hang on one replica (docs/azure.md "Copy throughput").
+   * Copy jobs that run in parallel, each on its shard of the blobs (`CP_SHARD=i/n`, data phase), followed by
+   * one job that copies the manifests, so a 50 TB seed or a 10 M-object night does not hang on one replica
+   * (docs/azure.md "Copy throughput"). 1: a single job copies data, then manifests.
    * @default 4
    */
   readonly copyShards?: number;
@@ -96,6 +97,13 @@ export interface AzureCounterpartyProps {
 
 /** The login the standby application uses (never the restore/admin login). */
 export const APPLICATION_DB_LOGIN = 'cp_app';
+
+/** A daily 5-field cron `minutes` earlier (same days). */
+function minutesBefore(cron: string, minutes: number): string {
+  const [m, h, ...days] = cron.split(' ');
+  const t = (Number(h) * 60 + Number(m) - minutes + 1440) % 1440;
+  return [String(t % 60), String(Math.floor(t / 60)), ...days].join(' ');
+}
 
 /** The blob prefix prune may delete under (format v2 content-addressed blobs). */
 export const PRUNABLE_PREFIX = 'blobs/';
@@ -119,6 +127,8 @@ export class AzureCounterparty extends Construct {
   /** The first copy shard (all shards: `copyJobs`); undefined while bootstrapping. */
   public readonly copyJob?: NightlyCopyJob;
   public readonly copyJobs: NightlyCopyJob[] = [];
+  /** With several shards: the job that copies the manifests after the data (also in `copyJobs`). */
+  public readonly copyManifestsJob?: NightlyCopyJob;
   public readonly verifyJob?: VerifyRestoreJob;
   public readonly mirrorJob?: ImageMirrorJob;
   public readonly pruneJob?: PruneJob;
@@ -274,25 +284,41 @@ export class AzureCounterparty extends Construct {
       if (!Number.isInteger(shards) || shards < 1 || shards > 64) {
         throw new Error(`${this.node.path}: copyShards = ${shards}: is not a number of parallel copy jobs. Fix: give a whole number from 1 to 64 (default 4).`);
       }
+      const copyCommon = {
+        ...common,
+        identity: { id: this.copyIdentity.id, clientId: this.copyIdentity.clientId },
+        sourceBucket: naming.exportBucketName(plan),
+        sourceRegion: plan.primary.region,
+        roleArn: naming.azureReaderRoleArn(plan),
+        tokenAudience: audience,
+        trusted: trustedBy(az.copyIdentityPrincipalId),
+        dependsOn: [copyWrite, copyPull, this.federation.assignments.copy],
+      };
       for (let index = 0; index < shards; index++) {
         // Shard 0 keeps the construct ID and name of the single copy job it replaces.
         const job = new NightlyCopyJob(this, index === 0 ? 'CopyJob' : `CopyJob-${index}`, {
-          ...common,
+          ...copyCommon,
           name: naming.azureResourceName(plan, 'caj', index === 0 ? 'copy' : `copy-${index}`),
-          identity: { id: this.copyIdentity.id, clientId: this.copyIdentity.clientId },
           cronExpression: schedule.copyCronUtc,
           timeoutSeconds: props.copyTimeoutSeconds,
-          sourceBucket: naming.exportBucketName(plan),
-          sourceRegion: plan.primary.region,
-          roleArn: naming.azureReaderRoleArn(plan),
-          tokenAudience: audience,
-          trusted: trustedBy(az.copyIdentityPrincipalId),
           shard: { index, count: shards },
-          dependsOn: [copyWrite, copyPull, this.federation.assignments.copy],
+          phase: shards > 1 ? 'data' : 'all',
         });
         this.copyJobs.push(job);
       }
       this.copyJob = this.copyJobs[0];
+      if (shards > 1) {
+        // The manifests go last, 10 minutes before the verifier: a night whose data a slow shard is still
+        // copying then reads as pending (retried next run), never as verified or failed.
+        this.copyManifestsJob = new NightlyCopyJob(this, 'CopyManifestsJob', {
+          ...copyCommon,
+          name: naming.azureResourceName(plan, 'caj', 'copy-manifests'),
+          cronExpression: minutesBefore(schedule.verifyCronUtc, 10),
+          timeoutSeconds: 3600,
+          phase: 'manifests',
+        });
+        this.copyJobs.push(this.copyManifestsJob);
+      }
 
       this.verifyJob = new VerifyRestoreJob(this, 'VerifyJob', {
         ...common,

@@ -177,11 +177,17 @@ export interface NightlyCopyJobProps extends CounterpartyJobProps {
    */
   readonly trusted?: TrustedFederation;
   /**
-   * This job's shard of the copy (`CP_SHARD` = index, `CP_SHARD_COUNT` = count): the source keys are split
-   * by prefix across `count` jobs that run in parallel (docs/azure.md, "Copy throughput").
+   * This job's shard of the copy (`CP_SHARD=<index>/<count>`): the blobs are split by their two-hex prefix
+   * across `count` jobs that run in parallel; shard 0 also takes the night files (docs/azure.md, "Copy throughput").
    * @default - no sharding: one job copies everything
    */
   readonly shard?: { readonly index: number; readonly count: number };
+  /**
+   * `CP_COPY_PHASE`: `data` (everything but the manifests), `manifests` (only the manifests), or `all` (data,
+   * then the manifests once the data succeeded). Sharded data jobs run `data`; one `manifests` job follows.
+   * @default 'all'
+   */
+  readonly phase?: 'all' | 'data' | 'manifests';
 }
 
 /** The nightly keyless copy (`copy` command): Entra token → AWS web identity → incremental copy into `CP_STORE`. */
@@ -197,9 +203,11 @@ export class NightlyCopyJob extends Construct {
     if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(props.sourceRegion)) invalidProp(this, 'sourceRegion', props.sourceRegion, 'is not an AWS region.', 'give the primary\'s region, e.g. "eu-central-1".');
     if (props.trusted) validateTrust(this, props.trusted, props.tokenAudience);
     const shard = props.shard;
-    if (shard && (!Number.isInteger(shard.count) || shard.count < 1 || shard.count > 64 || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count)) {
-      invalidProp(this, 'shard', shard, 'is not a shard of the copy.', 'give { index: 0..count-1, count: 1..64 }.');
+    if (shard && (!Number.isInteger(shard.count) || shard.count < 1 || shard.count > 256 || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count)) {
+      invalidProp(this, 'shard', shard, 'is not a shard of the copy.', 'give { index: 0..count-1, count: 1..256 }.');
     }
+    const phase = props.phase ?? 'all';
+    if (!['all', 'data', 'manifests'].includes(phase)) invalidProp(this, 'phase', phase, 'is not a copy phase.', 'use "all", "data" or "manifests".');
     const env: Record<string, string> = {
       CP_SOURCE_BUCKET: props.sourceBucket,
       AWS_REGION: props.sourceRegion,
@@ -207,7 +215,8 @@ export class NightlyCopyJob extends Construct {
       CP_AZURE_TOKEN_AUDIENCE: props.tokenAudience,
       CP_STORE: props.store,
       ...(props.trusted ? trustEnv(props.trusted) : {}),
-      ...(shard && shard.count > 1 ? { CP_SHARD: String(shard.index), CP_SHARD_COUNT: String(shard.count) } : {}),
+      ...(shard && shard.count > 1 ? { CP_SHARD: `${shard.index}/${shard.count}` } : {}),
+      ...(phase !== 'all' ? { CP_COPY_PHASE: phase } : {}),
     };
     this.environment = env;
     this.job = makeJob(this, props, 'copy', Object.entries(env).map(([name, value]) => ({ name, value })));

@@ -155,8 +155,8 @@ describe('AzureCounterparty from the reference plan', () => {
       CP_TRUSTED_ISSUER: `https://sts.windows.net/${az.tenantId}/`,
       CP_TRUSTED_AUDIENCE: naming.azureFederationAudience(plan),
       CP_TRUSTED_SUBJECT: az.copyIdentityPrincipalId,
-      CP_SHARD: '0',
-      CP_SHARD_COUNT: '4',
+      CP_SHARD: '0/4',
+      CP_COPY_PHASE: 'data',
     });
   });
 
@@ -167,8 +167,8 @@ describe('AzureCounterparty from the reference plan', () => {
       ...Object.values(s.json.resource.azurerm_container_app_job).map((j) => j.template.container[0].image),
       ...Object.values(s.json.resource.azurerm_container_app).map((a) => a.template.container[0].image),
     ];
-    // 4 copy shards, verify, mirror, prune, and the application.
-    expect(images).toHaveLength(8);
+    // 4 copy shards, the manifests copy, verify, mirror, prune, and the application.
+    expect(images).toHaveLength(9);
     for (const image of images) expect(image).toMatch(/^\$\{azurerm_container_registry\.[^}]+\.login_server\}\//);
   });
 

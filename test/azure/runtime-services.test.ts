@@ -6,7 +6,7 @@
  */
 import { Testing, TerraformStack } from 'cdktf';
 import { AwsFederationApplication, StandbyApplication, StandbyDatabase } from '../../lib/azure';
-import { naming, resolvePlan, type PostgresDataset, type ProtectionPlan } from '../../lib/core';
+import { counterpartySchedule, naming, resolvePlan, type PostgresDataset, type ProtectionPlan } from '../../lib/core';
 import { AzureCounterpartyStack, azureStateBackendFromEnv } from '../../stacks/azure-counterparty-stack';
 import { only, ref, referencePlan, synthPlan, withAzure, type Synth } from './helpers';
 
@@ -170,14 +170,20 @@ describe('mirror, prune, sharded copy', () => {
     expect(job.identity.identity_ids).toEqual([ref(s, 'azurerm_user_assigned_identity', 'PruneIdentity/Identity', 'id')]);
   });
 
-  test('the copy runs as N jobs in parallel, each on its own shard, at the same time', () => {
+  test('the copy runs as N data jobs in parallel, each on its own shard, then one manifests job before the verifier', () => {
     const copies = jobs(s).filter((j) => j.template.container[0].args[0] === 'copy');
-    expect(copies).toHaveLength(4);
-    expect(copies.map((j) => envOf(j).CP_SHARD).sort()).toEqual(['0', '1', '2', '3']);
-    expect(new Set(copies.map((j) => envOf(j).CP_SHARD_COUNT))).toEqual(new Set(['4']));
-    expect(new Set(copies.map((j) => j.schedule_trigger_config.cron_expression)).size).toBe(1);
-    const one = synthPlan();
-    expect(jobs(one).filter((j) => j.template.container[0].args[0] === 'copy')).toHaveLength(4);
+    const data = copies.filter((j) => envOf(j).CP_COPY_PHASE === 'data');
+    expect(data).toHaveLength(4);
+    expect(data.map((j) => envOf(j).CP_SHARD).sort()).toEqual(['0/4', '1/4', '2/4', '3/4']);
+    expect(new Set(data.map((j) => j.schedule_trigger_config.cron_expression))).toEqual(new Set([counterpartySchedule(plan).copyCronUtc]));
+    const manifests = copies.filter((j) => envOf(j).CP_COPY_PHASE === 'manifests');
+    expect(manifests).toHaveLength(1);
+    expect(envOf(manifests[0]).CP_SHARD).toBeUndefined();
+    // 10 minutes before the verifier (verify = copy + 60 min).
+    const v = counterpartySchedule(plan).verifyUtc;
+    const t = (v.hour * 60 + v.minute - 10 + 1440) % 1440;
+    expect(manifests[0].schedule_trigger_config.cron_expression).toBe(`${t % 60} ${Math.floor(t / 60)} * * *`);
+    expect(copies).toHaveLength(5);
   });
 
   test('one copy job when copyShards is 1: no shard variables', () => {
@@ -186,6 +192,7 @@ describe('mirror, prune, sharded copy', () => {
     const copies = Object.values(json.resource.azurerm_container_app_job as Record<string, { template: { container: { args: string[]; env: { name: string }[] }[] } }>).filter((j) => j.template.container[0].args[0] === 'copy');
     expect(copies).toHaveLength(1);
     expect(copies[0].template.container[0].env.map((e) => e.name)).not.toContain('CP_SHARD');
+    expect(copies[0].template.container[0].env.map((e) => e.name)).not.toContain('CP_COPY_PHASE');
   });
 });
 

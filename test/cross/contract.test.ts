@@ -120,8 +120,18 @@ describe('AWS ⇄ Azure agree through the naming contract', () => {
     expect(JSON.stringify(azure)).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws_access_key/);
   });
 
-  test('the copy starts after the primary export window', () => {
-    for (const job of copyJobs) expect(job.schedule_trigger_config.cron_expression).toBe(counterpartySchedule(plan).copyCronUtc);
+  test('the copy starts after the primary export window; the manifests follow the data', () => {
+    const phase = (j: Json) => j.template.container[0].env.find((e: Json) => e.name === 'CP_COPY_PHASE')?.value ?? 'all';
+    const toMinutes = (cron: string) => { const [m, h] = cron.split(' ').map(Number); return h * 60 + m; };
+    const data = copyJobs.filter((j) => phase(j) !== 'manifests');
+    expect(data.length).toBeGreaterThanOrEqual(1);
+    for (const job of data) expect(job.schedule_trigger_config.cron_expression).toBe(counterpartySchedule(plan).copyCronUtc);
+    const copyAt = toMinutes(counterpartySchedule(plan).copyCronUtc);
+    for (const job of copyJobs.filter((j) => phase(j) === 'manifests')) {
+      const after = (toMinutes(job.schedule_trigger_config.cron_expression) - copyAt + 1440) % 1440;
+      expect(after).toBeGreaterThan(0);
+      expect(after).toBeLessThan(60);
+    }
   });
 });
 
