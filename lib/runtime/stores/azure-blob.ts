@@ -56,14 +56,14 @@ export class AzureBlobStore implements ObjectStore {
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     for await (const page of this.container.listBlobsFlat({ prefix }).byPage({ maxPageSize: 5000 })) {
-      for (const b of page.segment.blobItems) yield { key: b.name, size: Number(b.properties.contentLength ?? 0) };
+      for (const b of page.segment.blobItems) yield { key: b.name, size: Number(b.properties.contentLength ?? 0), modified: b.properties.createdOn ?? b.properties.lastModified };
     }
   }
 
   async head(key: string): Promise<HeadInfo | undefined> {
     try {
       const p = await this.container.getBlobClient(key).getProperties();
-      return { size: Number(p.contentLength ?? 0), metadata: p.metadata ?? {}, etag: p.etag };
+      return { size: Number(p.contentLength ?? 0), metadata: p.metadata ?? {}, etag: p.etag, modified: p.createdOn ?? p.lastModified, retainUntil: p.immutabilityPolicyExpiresOn };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;
@@ -100,6 +100,11 @@ export class AzureBlobStore implements ObjectStore {
   /** Creates the container when it does not exist (drill and tests; production containers come from Terraform). */
   async ensureContainer(): Promise<void> {
     await this.container.createIfNotExists();
+  }
+
+  /** Deletes the blob and its snapshots; an immutability policy refuses it until it expires. */
+  async delete(key: string): Promise<void> {
+    await this.container.getBlobClient(key).deleteIfExists({ deleteSnapshots: 'include' });
   }
 
   locationOf(key: string): string {

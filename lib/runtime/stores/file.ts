@@ -2,13 +2,24 @@ import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { compareKeys, ObjectNotFoundError, type HeadInfo, type ObjectInfo, type ObjectStore, type PutOptions } from './types';
+import { compareKeys, ObjectNotFoundError, RetentionError, type HeadInfo, type ObjectInfo, type ObjectStore, type PutOptions } from './types';
+
+export interface FileStoreOptions {
+  /**
+   * Behave like a GCS bucket with a retention policy (and no versioning): an object younger than
+   * this can be neither replaced nor deleted; the write or delete is refused with {@link RetentionError}.
+   * @default no retention
+   */
+  readonly retentionSeconds?: number;
+  /** The clock (tests). @default Date.now */
+  readonly now?: () => number;
+}
 
 /** A local folder as an object store (`file:///dir`): exit bundles, tests, air-gapped copies. */
 export class FileStore implements ObjectStore {
   readonly url: string;
   readonly root: string;
-  constructor(root: string) {
+  constructor(root: string, readonly options: FileStoreOptions = {}) {
     this.root = resolve(root);
     this.url = `file://${this.root}`;
   }
@@ -27,9 +38,12 @@ export class FileStore implements ObjectStore {
       for (const e of entries) {
         const p = join(dir, e.name);
         if (e.isDirectory()) await walk(p);
-        else if (e.isFile()) {
+        else if (e.isFile() && !e.name.includes('.tmp-')) {
           const key = relative(this.root, p).split(sep).join('/');
-          if (key.startsWith(prefix)) found.push({ key, size: (await fs.stat(p)).size });
+          if (key.startsWith(prefix)) {
+            const st = await fs.stat(p);
+            found.push({ key, size: st.size, modified: st.mtime });
+          }
         }
       }
     };
@@ -40,10 +54,19 @@ export class FileStore implements ObjectStore {
     yield* found;
   }
 
+  private retainUntil(modified: Date): Date | undefined {
+    return this.options.retentionSeconds ? new Date(modified.getTime() + this.options.retentionSeconds * 1000) : undefined;
+  }
+
+  private async refuseInsideRetention(key: string, what: 'overwrite' | 'delete'): Promise<void> {
+    const h = await this.head(key);
+    if (h?.retainUntil && h.retainUntil.getTime() > (this.options.now ?? Date.now)()) throw new RetentionError(this.url, key, h.retainUntil, what);
+  }
+
   async head(key: string): Promise<HeadInfo | undefined> {
     try {
       const st = await fs.stat(this.pathOf(key));
-      return st.isFile() ? { size: st.size, metadata: {} } : undefined;
+      return st.isFile() ? { size: st.size, metadata: {}, modified: st.mtime, retainUntil: this.retainUntil(st.mtime) } : undefined;
     } catch {
       return undefined;
     }
@@ -63,12 +86,22 @@ export class FileStore implements ObjectStore {
   }
 
   async put(key: string, body: Buffer | string | Readable, _options?: PutOptions): Promise<void> {
+    await this.refuseInsideRetention(key, 'overwrite');
     const p = this.pathOf(key);
     await fs.mkdir(dirname(p), { recursive: true });
     const tmp = `${p}.tmp-${process.pid}-${Date.now()}`;
     if (typeof body === 'string' || Buffer.isBuffer(body)) await fs.writeFile(tmp, body);
     else await pipeline(body, createWriteStream(tmp));
     await fs.rename(tmp, p);
+    if (this.options.now) {
+      const t = new Date(this.options.now());
+      await fs.utimes(p, t, t);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.refuseInsideRetention(key, 'delete');
+    await fs.rm(this.pathOf(key), { force: true });
   }
 
   locationOf(key: string): string {

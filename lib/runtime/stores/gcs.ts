@@ -33,7 +33,7 @@ export class GcsStore implements ObjectStore {
     let pageToken: string | undefined;
     do {
       const [files, next] = await this.bucket.getFiles({ prefix, autoPaginate: false, maxResults: 1000, pageToken });
-      for (const f of files) yield { key: f.name, size: Number(f.metadata.size ?? 0) };
+      for (const f of files) yield { key: f.name, size: Number(f.metadata.size ?? 0), modified: f.metadata.timeCreated ? new Date(f.metadata.timeCreated) : undefined };
       pageToken = (next as { pageToken?: string } | null)?.pageToken;
     } while (pageToken);
   }
@@ -43,7 +43,11 @@ export class GcsStore implements ObjectStore {
       const [m] = await this.bucket.file(key).getMetadata();
       const metadata: Record<string, string> = {};
       for (const [k, v] of Object.entries(m.metadata ?? {})) if (v !== null && v !== undefined) metadata[k.toLowerCase()] = String(v);
-      return { size: Number(m.size ?? 0), metadata, etag: m.etag };
+      return {
+        size: Number(m.size ?? 0), metadata, etag: m.etag,
+        modified: m.timeCreated ? new Date(m.timeCreated) : undefined,
+        retainUntil: m.retentionExpirationTime ? new Date(m.retentionExpirationTime) : undefined,
+      };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;
@@ -74,6 +78,11 @@ export class GcsStore implements ObjectStore {
       out.on('finish', () => resolve());
       body.pipe(out);
     });
+  }
+
+  /** Deletes the object; a bucket retention policy refuses it until the object's retention expires. */
+  async delete(key: string): Promise<void> {
+    await this.bucket.file(key).delete({ ignoreNotFound: true });
   }
 
   locationOf(key: string): string {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import {
-  S3Client, ListObjectsV2Command, HeadObjectCommand, GetObjectCommand, PutObjectCommand,
+  S3Client, ListObjectsV2Command, HeadObjectCommand, GetObjectCommand, PutObjectCommand, DeleteObjectCommand, ListObjectVersionsCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -46,7 +46,7 @@ export class S3Store implements ObjectStore {
     let token: string | undefined;
     do {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const o of page.Contents ?? []) if (o.Key !== undefined) yield { key: o.Key, size: Number(o.Size ?? 0) };
+      for (const o of page.Contents ?? []) if (o.Key !== undefined) yield { key: o.Key, size: Number(o.Size ?? 0), modified: o.LastModified };
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }
@@ -59,6 +59,8 @@ export class S3Store implements ObjectStore {
         sha256: fullObjectSha256(h.ChecksumSHA256, h.ChecksumType),
         metadata: h.Metadata ?? {},
         etag: h.ETag,
+        modified: h.LastModified,
+        retainUntil: h.ObjectLockRetainUntilDate,
       };
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -95,6 +97,24 @@ export class S3Store implements ObjectStore {
       partSize: 16 * 1024 * 1024,
     });
     await upload.done();
+  }
+
+  /** Deletes every version of `key` (a plain DeleteObject would only add a delete marker); Object Lock refuses locked versions. */
+  async delete(key: string): Promise<void> {
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    const versions: string[] = [];
+    do {
+      const page = await this.client.send(new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: key, KeyMarker: keyMarker, VersionIdMarker: versionMarker }));
+      for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) if (v.Key === key && v.VersionId) versions.push(v.VersionId);
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker);
+    if (!versions.length) {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+      return;
+    }
+    for (const v of versions) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, VersionId: v }));
   }
 
   locationOf(key: string): string {

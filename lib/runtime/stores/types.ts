@@ -4,6 +4,8 @@ import type { Readable } from 'node:stream';
 export interface ObjectInfo {
   readonly key: string;
   readonly size: number;
+  /** Last modified (creation, for write-once objects), when the listing says. */
+  readonly modified?: Date;
 }
 
 /** What {@link ObjectStore.head} knows about one object. */
@@ -17,6 +19,12 @@ export interface HeadInfo {
   /** User metadata (lower-case keys). */
   readonly metadata: Readonly<Record<string, string>>;
   readonly etag?: string;
+  readonly modified?: Date;
+  /**
+   * Until when the store refuses to delete or replace the object (S3 Object Lock retain-until date,
+   * GCS retention expiration, Azure immutability expiry), when it has one.
+   */
+  readonly retainUntil?: Date;
 }
 
 export interface PutOptions {
@@ -44,6 +52,19 @@ export interface ObjectStore {
   put(key: string, body: Buffer | string | Readable, options?: PutOptions): Promise<void>;
   /** Where the application reaches an object (a URL; https for cloud stores). */
   locationOf(key: string): string;
+  /**
+   * Deletes an object (every version of it where the store keeps versions), for `prune` only.
+   * The store refuses while a lock or retention holds the object.
+   */
+  delete?(key: string): Promise<void>;
+}
+
+/** Thrown when a store's retention refuses to replace or delete an object. */
+export class RetentionError extends Error {
+  constructor(readonly storeUrl: string, readonly key: string, readonly retainUntil: Date, what: 'overwrite' | 'delete') {
+    super(`${storeUrl}: ${key} is under retention until ${retainUntil.toISOString()}; ${what} refused`);
+    this.name = 'RetentionError';
+  }
 }
 
 export class ObjectNotFoundError extends Error {
