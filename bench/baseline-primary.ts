@@ -55,8 +55,8 @@ export interface BaselinePlan {
   readonly datasets: readonly BaselineDataset[];
   readonly retentionDays: number;
   readonly counterparties: {
-    readonly gcp?: { readonly storageTransferSubjectId?: string };
-    readonly azure?: { readonly tenantId: string; readonly copyIdentityPrincipalId?: string; readonly tokenAudience?: string };
+    readonly gcp?: { readonly storageTransferSubjectId?: string; readonly imageMirrorSubjectId?: string };
+    readonly azure?: { readonly tenantId: string; readonly copyIdentityPrincipalId?: string; readonly tokenAudience?: string; readonly mirrorIdentityPrincipalId?: string };
   };
   readonly notifications?: { readonly emails?: readonly string[] };
   readonly images?: { readonly application?: string; readonly jobs?: string };
@@ -78,7 +78,46 @@ function protectedKey(scope: Construct, id: string, alias: string, description: 
     resources: ['*'],
     conditions: { ArnNotEquals: { 'aws:PrincipalArn': [Stack.of(scope).formatArn({ service: 'iam', region: '', resource: 'root' })] } },
   }));
+  key.addToResourcePolicy(denyGrantsNotForAwsResources());
   return key;
+}
+
+function denyGrantsNotForAwsResources(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'DenyGrantsNotForAwsResources',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false' } },
+  });
+}
+
+/** The Amazon Connect read actions the crawler calls (lib/runtime/exporters/connect.ts CONNECT_READ_ACTIONS, written out). */
+const CONNECT_READ_ACTIONS = [
+  'connect:DescribeAgentStatus', 'connect:DescribeContactFlow', 'connect:DescribeContactFlowModule', 'connect:DescribeHoursOfOperation', 'connect:DescribeInstance',
+  'connect:DescribePhoneNumber', 'connect:DescribePredefinedAttribute', 'connect:DescribePrompt', 'connect:DescribeQueue', 'connect:DescribeQuickConnect',
+  'connect:DescribeRoutingProfile', 'connect:DescribeRule', 'connect:DescribeSecurityProfile', 'connect:DescribeUser', 'connect:DescribeUserHierarchyGroup',
+  'connect:DescribeUserHierarchyStructure', 'connect:DescribeView', 'connect:GetPromptFile', 'connect:GetTaskTemplate', 'connect:ListAgentStatuses',
+  'connect:ListApprovedOrigins', 'connect:ListBots', 'connect:ListContactFlowModules', 'connect:ListContactFlows', 'connect:ListFlowAssociations',
+  'connect:ListHoursOfOperations', 'connect:ListInstanceAttributes', 'connect:ListInstanceStorageConfigs', 'connect:ListLambdaFunctions', 'connect:ListPhoneNumbersV2',
+  'connect:ListPredefinedAttributes', 'connect:ListPrompts', 'connect:ListQueueQuickConnects', 'connect:ListQueues', 'connect:ListQuickConnects',
+  'connect:ListRoutingProfileQueues', 'connect:ListRoutingProfiles', 'connect:ListRules', 'connect:ListSecurityProfilePermissions', 'connect:ListSecurityProfiles',
+  'connect:ListTaskTemplates', 'connect:ListUserHierarchyGroups', 'connect:ListUsers', 'connect:ListViews',
+];
+
+/** EcsRunTask with ecs:StopTask / DescribeTasks on the cluster's tasks only (ecs:cluster condition). */
+class ClusterScopedEcsRunTask extends tasks.EcsRunTask {
+  constructor(scope: Construct, id: string, props: tasks.EcsRunTaskProps) {
+    super(scope, id, props);
+    const statements = this.taskPolicies ?? [];
+    const i = statements.findIndex((st) => st.actions.includes('ecs:StopTask'));
+    statements.splice(i, 1, new iam.PolicyStatement({
+      actions: ['ecs:StopTask', 'ecs:DescribeTasks'],
+      resources: [Stack.of(this).formatArn({ service: 'ecs', resource: 'task', resourceName: `${props.cluster.clusterName}/*` })],
+      conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
+    }));
+  }
 }
 
 export class BaselinePrimary extends Construct {
@@ -137,6 +176,15 @@ export class BaselinePrimary extends Construct {
         { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
       ],
     });
+    (bucket.node.defaultChild as s3.CfnBucket).addPropertyOverride('NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled', true);
+    bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyLockBypassExceptBreakGlass',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:BypassGovernanceRetention', 's3:PutObjectRetention', 's3:PutObjectLegalHold', 's3:PutBucketObjectLockConfiguration'],
+      resources: [bucket.bucketArn, bucket.arnForObjects('*')],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': [stack.formatArn({ service: 'iam', region: '', resource: 'root' })] } },
+    }));
     const viaS3 = { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } };
     const writeUnder = (grantee: iam.IGrantable, keyPattern: string) => {
       iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resourceArns: [bucket.arnForObjects(keyPattern)] });
@@ -174,6 +222,7 @@ export class BaselinePrimary extends Construct {
       }
       if (arn) selected.push(arn);
     }
+    let backupPlanId: string | undefined;
     if (selected.length > 0) {
       const snaps = new Construct(this, 'Snapshots');
       const policy = new iam.ManagedPolicy(snaps, 'BackupPolicy', { description: 'AWS Backup: back up the Counterparty-protected resources only' });
@@ -228,6 +277,7 @@ export class BaselinePrimary extends Construct {
       });
       vaultKey.grant(backupRole, 'kms:CreateGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:RetireGrant', 'kms:DescribeKey');
       const backupPlan = new backup.BackupPlan(snaps, 'Plan', { backupPlanName: `${system}-nightly`, backupVault: vault });
+      backupPlanId = backupPlan.backupPlanId;
       backupPlan.addRule(new backup.BackupPlanRule({
         ruleName: 'Nightly',
         backupVault: vault,
@@ -255,11 +305,13 @@ export class BaselinePrimary extends Construct {
       encryption: ecr.RepositoryEncryption.KMS,
       encryptionKey: opsKey,
       removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ description: 'Expire untagged images', tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: Duration.days(7) }],
     });
     const appRepository = ecr.Repository.fromRepositoryName(this, 'ApplicationImageRepository', appImage.slice(0, appImage.lastIndexOf(':')));
 
     // Nightly export pipeline.
     const ne = new Construct(this, 'NightlyExport');
+    ne.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const night = (template: string) => sfn.JsonPath.format(template, sfn.JsonPath.stringAt('$.night'));
     const firstPg = plan.datasets.find((d) => d.kind === 'postgres');
     const network = firstPg && firstPg.kind === 'postgres' ? firstPg.network : undefined;
@@ -276,6 +328,8 @@ export class BaselinePrimary extends Construct {
         image: ecs.ContainerImage.fromEcrRepository(jobsRepository, jobsImage.slice(jobsImage.lastIndexOf(':') + 1)),
         logging: ecs.LogDrivers.awsLogs({ logGroup: lg, streamPrefix: id }),
         readonlyRootFilesystem: true,
+        user: '1000:1000',
+        memoryLimitMiB,
         environment: { CP_EXPORT_BUCKET: bucket.bucketName, AWS_REGION: stack.region },
       }).addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
       return td;
@@ -286,7 +340,7 @@ export class BaselinePrimary extends Construct {
         Validations.of(subnet).acknowledge({ id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId', reason: 'The subnet is only passed to ecs:RunTask; its route table is never read.' });
         return subnet;
       });
-      return new tasks.EcsRunTask(ne, id, {
+      return new ClusterScopedEcsRunTask(ne, id, {
         integrationPattern: sfn.IntegrationPattern.RUN_JOB,
         cluster: cluster!,
         taskDefinition: td,
@@ -320,16 +374,38 @@ export class BaselinePrimary extends Construct {
     let syncTd: ecs.FargateTaskDefinition | undefined;
     let pgTd: ecs.FargateTaskDefinition | undefined;
     let connectFn: nodejs.NodejsFunction | undefined;
+    let staging: s3.Bucket | undefined;
+    const guarded = (name: string, branch: sfn.IChainable): sfn.IChainable => {
+      const wrapper = new sfn.Parallel(ne, `Dataset ${name}`, { resultSelector: { dataset: name, status: 'exported' } });
+      wrapper.branch(branch);
+      wrapper.addCatch(new sfn.Pass(ne, `${name} failed`, { parameters: { dataset: name, status: 'failed', 'error.$': '$.error' } }), { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+      return wrapper;
+    };
     const branches: sfn.IChainable[] = plan.datasets.map((ds): sfn.IChainable => {
       switch (ds.kind) {
         case 'dynamoDbTable': {
+          staging ??= new s3.Bucket(ne, 'DynamoDbExportStaging', {
+            encryption: s3.BucketEncryption.KMS,
+            encryptionKey: exportKey,
+            bucketKeyEnabled: true,
+            versioned: true,
+            blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+            enforceSSL: true,
+            minimumTLSVersion: 1.2,
+            objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            serverAccessLogsBucket: accessLogs,
+            serverAccessLogsPrefix: 'dynamodb-export-staging/',
+            removalPolicy: RemovalPolicy.RETAIN,
+            lifecycleRules: [{ id: 'expire-staged-exports', expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+          });
+          const stg = staging;
           const tableArn = stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: ds.tableName });
           const start = new tasks.CallAwsService(ne, `Export ${ds.name}`, {
             service: 'dynamodb',
             action: 'exportTableToPointInTime',
             parameters: {
               TableArn: tableArn,
-              S3Bucket: bucket.bucketName,
+              S3Bucket: stg.bucketName,
               S3BucketOwner: stack.account,
               S3Prefix: night(`nights/{}/${ds.name}`),
               ExportFormat: 'DYNAMODB_JSON',
@@ -340,7 +416,7 @@ export class BaselinePrimary extends Construct {
             iamResources: [tableArn],
             iamAction: 'dynamodb:ExportTableToPointInTime',
             additionalIamStatements: [
-              new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [bucket.arnForObjects(`nights/*/${ds.name}/*`)] }),
+              new iam.PolicyStatement({ actions: ['s3:AbortMultipartUpload', 's3:PutObject', 's3:PutObjectAcl'], resources: [stg.arnForObjects(`nights/*/${ds.name}/*`)] }),
               new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [exportKey.keyArn] }),
             ],
             resultSelector: { 'exportArn.$': '$.ExportDescription.ExportArn' },
@@ -357,10 +433,35 @@ export class BaselinePrimary extends Construct {
             resultPath: '$.export',
           });
           describe.addRetry({ errors: ['DynamoDb.LimitExceededException', 'DynamoDb.InternalServerErrorException'], interval: Duration.seconds(10), maxAttempts: 5, backoffRate: 2 });
-          return start.next(wait).next(describe).next(new sfn.Choice(ne, `${ds.name} done?`)
-            .when(sfn.Condition.stringEquals('$.export.status', 'COMPLETED'), new sfn.Succeed(ne, `${ds.name} exported`))
-            .when(sfn.Condition.stringEquals('$.export.status', 'FAILED'), new sfn.Fail(ne, `${ds.name} export failed`, { error: 'DynamoDbExportFailed', cause: `ExportTableToPointInTime of ${ds.name} ended FAILED` }))
-            .otherwise(wait));
+          const copyOne = new tasks.CallAwsService(ne, `Copy ${ds.name} file`, {
+            service: 's3',
+            action: 'copyObject',
+            parameters: {
+              Bucket: bucket.bucketName,
+              'Key.$': '$.Key',
+              CopySource: sfn.JsonPath.format(`${stg.bucketName}/{}`, sfn.JsonPath.stringAt('$.Key')),
+              ChecksumAlgorithm: 'SHA256',
+              ExpectedBucketOwner: stack.account,
+              ExpectedSourceBucketOwner: stack.account,
+            },
+            iamAction: 's3:PutObject',
+            iamResources: [bucket.arnForObjects(`nights/*/${ds.name}/*`)],
+            additionalIamStatements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [stg.arnForObjects(`nights/*/${ds.name}/*`)] })],
+            resultSelector: { 'sha256.$': '$.CopyObjectResult.ChecksumSHA256' },
+          });
+          copyOne.addRetry({ errors: ['S3.SlowDownException', 'S3.InternalErrorException', 'S3.S3Exception'], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+          const copy = new sfn.DistributedMap(ne, `Copy ${ds.name} export`, {
+            itemReader: new sfn.S3ObjectsItemReader({ bucket: stg, prefix: night(`nights/{}/${ds.name}/`) }),
+            maxConcurrency: 100,
+            resultPath: sfn.JsonPath.DISCARD,
+            mapExecutionType: sfn.StateMachineType.STANDARD,
+          });
+          copy.itemProcessor(copyOne);
+          const failedExport = new sfn.Fail(ne, `${ds.name} export failed`, { error: 'DynamoDbExportFailed', cause: `ExportTableToPointInTime of ${ds.name} ended FAILED` });
+          return guarded(ds.name, start.next(wait).next(describe).next(new sfn.Choice(ne, `${ds.name} done?`)
+            .when(sfn.Condition.stringEquals('$.export.status', 'COMPLETED'), copy)
+            .when(sfn.Condition.stringEquals('$.export.status', 'FAILED'), failedExport)
+            .otherwise(wait)));
         }
         case 's3Bucket': {
           syncTd ??= taskDefinition('SyncObjectsTask', 1024, 2048);
@@ -370,48 +471,70 @@ export class BaselinePrimary extends Construct {
             actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging'],
             resources: [source.arnForObjects(ds.prefix ? `${ds.prefix}*` : '*')],
           }));
-          syncTd.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
-            actions: ['kms:Decrypt'],
-            resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
-            conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
-          }));
           readUnder(syncTd.taskRole, `objects/${ds.name}/*`);
           writeUnder(syncTd.taskRole, `objects/${ds.name}/*`);
-          return runTask(`Sync ${ds.name}`, syncTd, network!, 'sync-objects', {
+          return guarded(ds.name, runTask(`Sync ${ds.name}`, syncTd, network!, 'sync-objects', {
             CP_DATASET: ds.name,
             CP_SOURCE_BUCKET: source.bucketName,
             ...(ds.prefix ? { CP_SOURCE_PREFIX: ds.prefix } : {}),
-          });
+          }));
         }
         case 'postgres': {
           pgTd ??= taskDefinition('ExportPostgresTask', 1024, 4096);
           secretsmanager.Secret.fromSecretCompleteArn(ne, `Secret-${ds.name}`, ds.credentialsSecretArn).grantRead(pgTd.taskRole);
           writeUnder(pgTd.taskRole, `nights/*/${ds.name}/dump.pgdump`);
-          return runTask(`Dump ${ds.name}`, pgTd, ds.network, 'export-postgres', {
+          return guarded(ds.name, runTask(`Dump ${ds.name}`, pgTd, ds.network, 'export-postgres', {
             CP_DATASET: ds.name,
             PGHOST: ds.endpoint,
             PGPORT: String(ds.port ?? 5432),
             PGDATABASE: ds.databaseName,
             CP_PG_SECRET_ARN: ds.credentialsSecretArn,
             CP_NIGHT: sfn.JsonPath.stringAt('$.night'),
-          });
+          }));
         }
         case 'connectInstance': {
           connectFn ??= newFunction('ConnectExport', 'connect-export', Duration.minutes(15), 512);
+          const fn = connectFn;
+          const sid = ds.name.replace(/[^A-Za-z0-9]/g, '');
           const instanceArn = stack.formatArn({ service: 'connect', resource: 'instance', resourceName: ds.instanceId });
-          connectFn.addToRolePolicy(new iam.PolicyStatement({
-            sid: `ReadConnectConfiguration${ds.name.replace(/[^A-Za-z0-9]/g, '')}`,
-            actions: ['connect:List*', 'connect:Describe*', 'connect:GetPromptFile'],
+          fn.addToRolePolicy(new iam.PolicyStatement({
+            sid: `ReadConnectConfiguration${sid}`,
+            actions: CONNECT_READ_ACTIONS.filter((a) => a !== 'connect:DescribePhoneNumber'),
             resources: [instanceArn, `${instanceArn}/*`],
           }));
-          writeUnder(connectFn, `nights/*/${ds.name}/*`);
-          return new tasks.LambdaInvoke(ne, `Export ${ds.name} configuration`, {
-            lambdaFunction: connectFn,
-            payload: sfn.TaskInput.fromObject({ instanceId: ds.instanceId, bucket: bucket.bucketName, prefix: night(`nights/{}/${ds.name}/`) }),
-            payloadResponseOnly: true,
-            retryOnServiceExceptions: true,
+          fn.addToRolePolicy(new iam.PolicyStatement({
+            sid: `ReadConnectPhoneNumbers${sid}`,
+            actions: ['connect:DescribePhoneNumber'],
+            resources: [stack.formatArn({ service: 'connect', resource: 'phone-number', resourceName: '*' })],
+          }));
+          writeUnder(fn, `nights/*/${ds.name}/*`);
+          readUnder(fn, `nights/*/${ds.name}/*`);
+          const event = (extra: Record<string, unknown>) => sfn.TaskInput.fromObject({ instanceId: ds.instanceId, bucket: bucket.bucketName, prefix: night(`nights/{}/${ds.name}/`), ...extra });
+          const invoke = (iid: string, payload: sfn.TaskInput, resultPath: string) => new tasks.LambdaInvoke(ne, iid, {
+            lambdaFunction: fn, payload, payloadResponseOnly: true, retryOnServiceExceptions: true, resultPath,
+          });
+          const planStep = invoke(`Plan ${ds.name} export`, event({ action: 'plan' }), '$.connectPlan');
+          const crawl = new sfn.Map(ne, `Export ${ds.name} resource types`, {
+            itemsPath: '$.connectPlan.items',
+            maxConcurrency: 1,
+            itemSelector: {
+              instanceId: ds.instanceId,
+              bucket: bucket.bucketName,
+              'night.$': '$.night',
+              'resourceTypes.$': '$$.Map.Item.Value.resourceTypes',
+              'shard.$': '$$.Map.Item.Value.shard',
+            },
             resultPath: sfn.JsonPath.DISCARD,
           });
+          crawl.itemProcessor(invoke(`Export ${ds.name} types`, sfn.TaskInput.fromObject({
+            instanceId: ds.instanceId,
+            bucket: bucket.bucketName,
+            prefix: night(`nights/{}/${ds.name}/`),
+            'resourceTypes.$': '$.resourceTypes',
+            'shard.$': '$.shard',
+          }), sfn.JsonPath.DISCARD));
+          const finalize = invoke(`Finalize ${ds.name} export`, event({ action: 'finalize' }), sfn.JsonPath.DISCARD);
+          return guarded(ds.name, planStep.next(crawl).next(finalize));
         }
       }
     });
@@ -420,8 +543,10 @@ export class BaselinePrimary extends Construct {
       parameters: { 'night.$': "States.ArrayGetItem(States.StringSplit($.scheduledTime, 'T'), 0)", 'scheduledTime.$': '$.scheduledTime' },
     });
     const nightGiven = new sfn.Pass(ne, 'Night given', { parameters: { 'night.$': '$.night' } });
-    const exportsState = new sfn.Parallel(ne, 'Export datasets', { resultPath: sfn.JsonPath.DISCARD });
+    const exportsState = new sfn.Parallel(ne, 'Export datasets', { resultPath: '$.datasets' });
     for (const b of branches) exportsState.branch(b);
+    const summarize = new sfn.Pass(ne, 'Collect dataset statuses', { parameters: { 'statuses.$': '$.datasets[*].status' }, resultPath: '$.summary' });
+    const anyFailed = new sfn.Pass(ne, 'Any dataset failed?', { parameters: { 'anyFailed.$': "States.ArrayContains($.summary.statuses, 'failed')" }, resultPath: '$.summary' });
     const manifestFn = newFunction('BuildManifest', 'build-manifest', Duration.minutes(15), 1024);
     readUnder(manifestFn);
     writeUnder(manifestFn, 'nights/*/manifest.json');
@@ -436,16 +561,27 @@ export class BaselinePrimary extends Construct {
         bucket: bucket.bucketName,
         'night.$': '$.night',
         datasets: plan.datasets.map((d) => (d.kind === 'dynamoDbTable' ? { name: d.name, kind: d.kind, tableName: d.tableName } : { name: d.name, kind: d.kind })),
+        'results.$': '$.datasets',
       }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: true,
+      resultPath: '$.manifest',
     });
+    const verdict = new sfn.Choice(ne, 'All datasets exported?')
+      .when(sfn.Condition.booleanEquals('$.summary.anyFailed', true), new sfn.Fail(ne, 'Night incomplete', {
+        error: 'DatasetExportFailed',
+        cause: 'At least one dataset failed to export; the other datasets were exported and the manifest marks the failed ones.',
+      }))
+      .otherwise(new sfn.Succeed(ne, 'Night exported'));
     const definition = new sfn.Choice(ne, 'Night given?')
       .when(sfn.Condition.isPresent('$.night'), nightGiven)
       .otherwise(nightFromSchedule)
       .afterwards()
       .next(exportsState)
-      .next(manifest);
+      .next(summarize)
+      .next(anyFailed)
+      .next(manifest)
+      .next(verdict);
     const stateMachine = new sfn.StateMachine(ne, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout: Duration.hours(3),
@@ -470,6 +606,11 @@ export class BaselinePrimary extends Construct {
       iam.Grant.addToPrincipal({ grantee: role, actions: ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketLocation'], resourceArns: [bucket.bucketArn] });
       iam.Grant.addToPrincipal({ grantee: role, actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging'], resourceArns: [bucket.arnForObjects('*')] });
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [exportKey.keyArn], conditions: viaS3 }));
+      return role;
+    };
+    // Image-mirror roles: ECR pull only.
+    const mirrorRole = (rid: string, roleName: string, principal: iam.IPrincipal, description: string) => {
+      const role = new iam.Role(new Construct(this, rid), 'Role', { roleName, path: '/counterparty/', assumedBy: principal, description, maxSessionDuration: Duration.hours(1) });
       role.addToPolicy(new iam.PolicyStatement({ sid: 'EcrAuthorizationToken', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
       role.addToPolicy(new iam.PolicyStatement({ sid: 'EcrPullImages', actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], resources: [jobsRepository.repositoryArn, appRepository.repositoryArn] }));
       return role;
@@ -480,9 +621,16 @@ export class BaselinePrimary extends Construct {
         'Read-only access to the Counterparty export bucket for the GCP Storage Transfer Service (keyless)');
       new CfnOutput(this, 'GcpReaderRoleArn', { value: role.roleArn, description: 'Role the GCP Storage Transfer Service assumes (naming.gcpReaderRoleArn)' });
     }
+    if (gcp?.imageMirrorSubjectId) {
+      const id = gcp.imageMirrorSubjectId;
+      const role = mirrorRole('GcpImageMirror', `${system}-gcp-image-mirror`, new iam.WebIdentityPrincipal('accounts.google.com', {
+        StringEquals: { 'accounts.google.com:aud': id, 'accounts.google.com:sub': id, 'accounts.google.com:oaud': `sts.amazonaws.com/${account}/${system}-gcp-image-mirror` },
+      }), 'ECR pull only, for the GCP counterparty image mirror (keyless)');
+      new CfnOutput(this, 'GcpImageMirrorRoleArn', { value: role.roleArn, description: 'Role the GCP image mirror assumes for ECR pull (naming.imageMirrorRoleArn(plan, "gcp"))' });
+    }
     const azure = plan.counterparties.azure;
     if (azure?.copyIdentityPrincipalId) {
-      const audience = azure.tokenAudience ?? 'api://AzureADTokenExchange';
+      const audience = azure.tokenAudience && azure.tokenAudience !== 'api://AzureADTokenExchange' ? azure.tokenAudience : `api://${system}-aws-federation`;
       const host = `sts.windows.net/${azure.tenantId}/`;
       // The OIDC provider lives under the AzureReader scope, as in lib/aws; create that scope first.
       const scopeAz = new Construct(this, 'AzureReader');
@@ -497,10 +645,14 @@ export class BaselinePrimary extends Construct {
       iam.Grant.addToPrincipal({ grantee: role, actions: ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketLocation'], resourceArns: [bucket.bucketArn] });
       iam.Grant.addToPrincipal({ grantee: role, actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging'], resourceArns: [bucket.arnForObjects('*')] });
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [exportKey.keyArn], conditions: viaS3 }));
-      role.addToPolicy(new iam.PolicyStatement({ sid: 'EcrAuthorizationToken', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
-      role.addToPolicy(new iam.PolicyStatement({ sid: 'EcrPullImages', actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], resources: [jobsRepository.repositoryArn, appRepository.repositoryArn] }));
       new CfnOutput(this, 'AzureReaderRoleArn', { value: role.roleArn, description: 'Role the Azure copy identity assumes (naming.azureReaderRoleArn)' });
       new CfnOutput(this, 'AzureOidcProviderArn', { value: provider.oidcProviderArn, description: 'IAM OIDC provider of the Entra tenant issuer' });
+      if (azure.mirrorIdentityPrincipalId) {
+        const mirror = mirrorRole('AzureImageMirror', `${system}-azure-mirror`, new iam.WebIdentityPrincipal(provider.oidcProviderArn, {
+          StringEquals: { [`${host}:aud`]: audience, [`${host}:sub`]: azure.mirrorIdentityPrincipalId },
+        }), 'ECR pull only, for the Azure counterparty image mirror managed identity (keyless)');
+        new CfnOutput(this, 'AzureImageMirrorRoleArn', { value: mirror.roleArn, description: 'Role the Azure image mirror identity assumes for ECR pull (naming.azureMirrorRoleArn)' });
+      }
     }
 
     // Freshness alarms.
@@ -558,8 +710,18 @@ export class BaselinePrimary extends Construct {
       ['ScheduleKeyDeletion', 'DisableKey', 'PutKeyPolicy'], { resources: { ARN: [exportKey.keyArn, vaultKey.keyArn, opsKey.keyArn] } });
     tamperRule('VaultLockTampering', 'Counterparty: change of a locked backup vault\'s lock or access policy', 'aws.backup', 'backup.amazonaws.com',
       ['DeleteBackupVaultLockConfiguration', 'PutBackupVaultLockConfiguration', 'PutBackupVaultAccessPolicy', 'DeleteBackupVaultAccessPolicy'], { requestParameters: { backupVaultName: [`${system}-vault`] } });
-    tamperRule('BucketLockTampering', 'Counterparty: change of the export bucket\'s Object Lock, policy or lifecycle', 'aws.s3', 's3.amazonaws.com',
-      ['PutObjectLockConfiguration', 'PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration', 'DeleteBucketLifecycle'], { requestParameters: { bucketName: [bucketName] } });
+    tamperRule('BucketLockTampering', 'Counterparty: change of the export bucket\'s Object Lock, policy, encryption or lifecycle', 'aws.s3', 's3.amazonaws.com',
+      ['PutObjectLockConfiguration', 'PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration', 'DeleteBucketLifecycle',
+        'PutBucketEncryption', 'DeleteBucketEncryption', 'PutBucketVersioning'], { requestParameters: { bucketName: [bucketName] } });
+    if (backupPlanId) {
+      tamperRule('BackupPlanTampering', 'Counterparty: deletion or update of the backup plan, or deletion of its selection', 'aws.backup', 'backup.amazonaws.com',
+        ['DeleteBackupPlan', 'UpdateBackupPlan', 'DeleteBackupSelection'], { requestParameters: { backupPlanId: [backupPlanId] } });
+    }
+    new events.Rule(tamperScope, 'ObjectDeletion', {
+      description: 'Counterparty: an object version was deleted or hidden by a delete marker in the export bucket (by an API call, not by lifecycle)',
+      eventPattern: { source: ['aws.s3'], detailType: ['Object Deleted'], detail: { bucket: { name: [bucketName] }, reason: ['DeleteObject'] } },
+      targets: [tamperTarget],
+    });
     opsKey.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'AllowEventBridgeToPublishTamperAlarms',
       principals: [new iam.ServicePrincipal('events.amazonaws.com')],
@@ -567,6 +729,134 @@ export class BaselinePrimary extends Construct {
       resources: ['*'],
       conditions: { ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: '*' }) } },
     }));
+
+    // AWS Backup jobs that failed, were aborted or expired.
+    new events.Rule(new Construct(this, 'BackupJobAlarm'), 'Rule', {
+      description: 'Counterparty: an AWS Backup backup or copy job failed, was aborted or expired',
+      eventPattern: {
+        source: ['aws.backup'],
+        detailType: ['Backup Job State Change', 'Copy Job State Change'],
+        detail: { state: ['FAILED', 'ABORTED', 'EXPIRED'], backupVaultName: [`${system}-vault`] },
+      },
+      targets: [new eventsTargets.SnsTopic(topic)],
+    });
+
+    // Initial seed with S3 Batch Operations.
+    const s3Datasets = plan.datasets.filter((d): d is Extract<BaselineDataset, { kind: 's3Bucket' }> => d.kind === 's3Bucket');
+    if (s3Datasets.length > 0) {
+      const seed = new Construct(this, 'InitialSeed');
+      seed.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+      const reports = new s3.Bucket(seed, 'Reports', {
+        encryption: s3.BucketEncryption.KMS,
+        encryptionKey: exportKey,
+        bucketKeyEnabled: true,
+        versioned: true,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        minimumTLSVersion: 1.2,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        serverAccessLogsBucket: accessLogs,
+        serverAccessLogsPrefix: 'initial-seed-reports/',
+        removalPolicy: RemovalPolicy.RETAIN,
+        lifecycleRules: [{ id: 'expire-seed-reports', expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(1) }],
+      });
+      const batchRole = new iam.Role(seed, 'BatchOperationsRole', {
+        assumedBy: new iam.ServicePrincipal('batchoperations.s3.amazonaws.com'),
+        description: 'S3 Batch Operations: copies the protected source buckets into the Counterparty export bucket (initial seed)',
+      });
+      writeUnder(batchRole, 'objects/*');
+      iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:PutObjectTagging'], resourceArns: [bucket.arnForObjects('objects/*')] });
+      iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:PutObject'], resourceArns: [reports.arnForObjects('*')] });
+      iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:GetBucketLocation'], resourceArns: [reports.bucketArn] });
+      const passRole = [new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [batchRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'batchoperations.s3.amazonaws.com' } } })];
+      const choice = new sfn.Choice(seed, 'Which dataset?');
+      for (const ds of s3Datasets) {
+        const source = s3.Bucket.fromBucketName(seed, `Source-${ds.name}`, ds.bucketName);
+        iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:ListBucket', 's3:GetBucketLocation'], resourceArns: [source.bucketArn] });
+        iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'], resourceArns: [source.arnForObjects(ds.prefix ? `${ds.prefix}*` : '*')] });
+        const create = new tasks.CallAwsService(seed, `Seed ${ds.name} from a generated list`, {
+          service: 's3control',
+          action: 'createJob',
+          parameters: {
+            AccountId: stack.account,
+            ConfirmationRequired: false,
+            'ClientRequestToken.$': '$$.Execution.Name',
+            Priority: 10,
+            RoleArn: batchRole.roleArn,
+            Description: `Counterparty initial seed of ${ds.name}`,
+            Operation: { S3PutObjectCopy: { TargetResource: bucket.bucketArn, TargetKeyPrefix: `objects/${ds.name}`, MetadataDirective: 'COPY', ChecksumAlgorithm: 'SHA256', BucketKeyEnabled: true, SSEAwsKmsKeyId: exportKey.keyArn } },
+            Report: { Bucket: reports.bucketArn, Prefix: ds.name, Format: 'Report_CSV_20180820', Enabled: true, ReportScope: 'AllTasks' },
+            ManifestGenerator: {
+              S3JobManifestGenerator: {
+                ExpectedBucketOwner: stack.account,
+                SourceBucket: source.bucketArn,
+                EnableManifestOutput: false,
+                ...(ds.prefix ? { Filter: { KeyNameConstraint: { MatchAnyPrefix: [ds.prefix] } } } : {}),
+              },
+            },
+          },
+          iamAction: 's3:CreateJob',
+          iamResources: ['*'],
+          additionalIamStatements: passRole,
+          resultSelector: { 'jobId.$': '$.JobId' },
+          resultPath: '$.job',
+        });
+        const wait = new sfn.Wait(seed, `Wait for ${ds.name} job`, { time: sfn.WaitTime.duration(Duration.minutes(5)) });
+        const describe = new tasks.CallAwsService(seed, `Check ${ds.name} job`, {
+          service: 's3control',
+          action: 'describeJob',
+          parameters: { AccountId: stack.account, 'JobId.$': '$.job.jobId' },
+          iamAction: 's3:DescribeJob',
+          iamResources: [stack.formatArn({ service: 's3', region: stack.region, resource: 'job', resourceName: '*' })],
+          resultPath: '$.describe',
+        });
+        describe.addRetry({ errors: ['S3Control.TooManyRequestsException', 'S3Control.InternalServiceException'], interval: Duration.seconds(30), maxAttempts: 5, backoffRate: 2 });
+        const seedFailed = new sfn.Fail(seed, `${ds.name} seed failed`, {
+          error: 'InitialSeedFailed',
+          cause: `The S3 Batch Operations job seeding ${ds.name} failed, was cancelled or had failed tasks; see its completion report in the seed report bucket.`,
+        });
+        const poll = wait.next(describe).next(new sfn.Choice(seed, `${ds.name} job ended?`)
+          .when(sfn.Condition.and(
+            sfn.Condition.stringEquals('$.describe.Job.Status', 'Complete'),
+            sfn.Condition.isPresent('$.describe.Job.ProgressSummary.NumberOfTasksFailed'),
+            sfn.Condition.numberEquals('$.describe.Job.ProgressSummary.NumberOfTasksFailed', 0),
+          ), new sfn.Succeed(seed, `${ds.name} seeded`))
+          .when(sfn.Condition.or(...['Complete', 'Failed', 'Cancelled'].map((st) => sfn.Condition.stringEquals('$.describe.Job.Status', st))), seedFailed)
+          .otherwise(wait));
+        choice.when(sfn.Condition.stringEquals('$.dataset', ds.name), create.next(poll));
+      }
+      choice.otherwise(new sfn.Fail(seed, 'Unknown dataset', {
+        error: 'UnknownDataset',
+        cause: `Start the seed with {"dataset": "<name>"}, one of: ${s3Datasets.map((b) => b.name).join(', ')}`,
+      }));
+      const seedLogs = new logs.LogGroup(seed, 'Logs', { encryptionKey: opsKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+      const seedMachine = new sfn.StateMachine(seed, 'StateMachine', {
+        definitionBody: sfn.DefinitionBody.fromChainable(choice),
+        timeout: Duration.days(7),
+        tracingEnabled: true,
+        logs: { destination: seedLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
+        comment: 'Counterparty initial seed of a source bucket with S3 Batch Operations',
+      });
+      const seedAlarm = new cloudwatch.Alarm(alarmsScope, 'InitialSeedFailed', {
+        alarmDescription: 'A InitialSeed execution failed, timed out or was aborted.',
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+          usingMetrics: {
+            failed: seedMachine.metricFailed({ statistic: 'Sum' }),
+            timedOut: seedMachine.metricTimedOut({ statistic: 'Sum' }),
+            aborted: seedMachine.metricAborted({ statistic: 'Sum' }),
+          },
+          period: Duration.minutes(5),
+          label: 'Failed, timed-out and aborted executions',
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      seedAlarm.addAlarmAction(new cwActions.SnsAction(topic));
+      seedAlarm.addOkAction(new cwActions.SnsAction(topic));
+    }
 
     new CfnOutput(this, 'ExportBucketName', { value: bucket.bucketName, description: 'Immutable export bucket (naming.exportBucketName)' });
     new CfnOutput(this, 'ExportKeyArn', { value: exportKey.keyArn, description: 'KMS key of the export bucket' });
