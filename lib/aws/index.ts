@@ -12,3 +12,8 @@ export * from './freshness-alarms';
 export * from './primary-site';
 export { nightFormatTemplate } from './night-template';
 export * from './tamper-alarm';
+export * from './backup-job-alarm';
+export * from './initial-seed';
+export * from './management-events-trail';
+export * from './primary-site-sources';
+export * from './primary-site-acknowledgements';

@@ -31,6 +31,13 @@ export interface LockedBackupVaultProps {
    */
   readonly mode?: VaultLockMode;
   /**
+   * Required with \`mode: 'compliance'\`: the explicit opt-in the plan asks for
+   * (\`immutability.acknowledgeComplianceIsIrreversible\`). Compliance mode cannot
+   * be undone or shortened by anyone, so it is never the result of a typo alone.
+   * @default false
+   */
+  readonly acknowledgeComplianceIsIrreversible?: boolean;
+  /**
    * Compliance mode only: the grace period during which the lock can still be
    * removed (at least 72 hours). Must not be given in governance mode.
    * @default - Duration.hours(72) in compliance mode; not set in governance mode
@@ -86,6 +93,10 @@ export class LockedBackupVault extends Construct {
     const changeableFor = mode === 'compliance' ? props.changeableFor ?? Duration.hours(72) : undefined;
     if (changeableFor && changeableFor.toHours({ integral: false }) < 72) {
       throw new Error(`${this.node.path}: changeableFor is ${changeableFor.toHours({ integral: false })} hours; AWS Backup needs at least 72 hours before a compliance lock sets. Fix: pass Duration.hours(72) or more.`);
+    }
+    if (mode === 'compliance' && props.acknowledgeComplianceIsIrreversible !== true) {
+      throw new Error(`${this.node.path}: mode is "compliance" and acknowledgeComplianceIsIrreversible is not true. A compliance Vault Lock becomes irreversible after changeableFor: no one, not even the account root, can shorten retention or delete locked copies. `
+        + 'Fix: set acknowledgeComplianceIsIrreversible: true after reading README "Irreversible opt-ins" (PrimarySite passes the plan\'s immutability.acknowledgeComplianceIsIrreversible), or use mode "governance".');
     }
     this.mode = mode;
     this.encryptionKey = props.encryptionKey ?? new ProtectedKey(this, 'Key', {

@@ -1,17 +1,20 @@
 import { Annotations, ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { awsScheduleExpression, formatIssue, naming, resolvePlan, type Dataset, type ProtectionPlan, type ResolvedPlan } from '../core';
-import { AzureReaderRole, GcpReaderRole } from './counterparty-reader-role';
+import { AzureImageMirrorRole, AzureReaderRole, GcpImageMirrorRole, GcpReaderRole } from './counterparty-reader-role';
+import { BackupJobAlarm } from './backup-job-alarm';
+import { InitialSeed } from './initial-seed';
+import { ManagementEventsTrail } from './management-events-trail';
 import { FreshnessAlarms } from './freshness-alarms';
 import { TamperAlarm } from './tamper-alarm';
 import { ImmutableExportBucket } from './immutable-export-bucket';
+import { applyNagAcknowledgements, primarySiteNagAcknowledgements, type NagAcknowledgement } from './primary-site-acknowledgements';
+import { applySources, type PrimarySiteSource } from './primary-site-sources';
 import { LockedBackupVault } from './locked-backup-vault';
 import { NativeSnapshotPlan, type SnapshotCopyDestination, type SnapshotResource } from './native-snapshot-plan';
 import { NightlyExportPipeline, type DatasetSource, type JobsNetwork } from './nightly-export-pipeline';
@@ -22,15 +25,19 @@ export interface PrimarySiteProps {
   /** The protection plan. It is validated (and defaulted) with `resolvePlan`; an invalid plan throws. */
   readonly plan: ProtectionPlan;
   /**
-   * Constructs of the same app that are the plan's sources, by dataset name:
-   * an `s3.IBucket` for an `s3Bucket` dataset, a `dynamodb.ITable` for a
-   * `dynamoDbTable` dataset, an `rds.IDatabaseCluster` or
-   * `rds.IDatabaseInstance` for a `postgres` dataset. They replace the ARNs
-   * the plan implies (for the backup selection and the export permissions),
-   * and a `dynamodb.Table` whose point-in-time recovery is off is refused.
+   * Constructs of your app that are the plan's sources, by dataset name:
+   * an `s3.IBucket` for an `s3Bucket` dataset, a `dynamodb.ITable` (`Table`
+   * or `TableV2`) for a `dynamoDbTable` dataset, and for a `postgres` dataset
+   * an `rds.IDatabaseCluster` / `rds.IDatabaseInstance` or a
+   * {@link PostgresSource} (`{ database, credentials, vpc, subnets, securityGroups }`).
+   * They replace the ARNs the plan implies (backup selection, export
+   * permissions) and fill in the postgres fields only the AWS half reads
+   * (endpoint, credentialsSecretArn, network). They are checked against the
+   * plan at synth: bucket and table names must match the plan's, tables need
+   * point-in-time recovery and buckets versioning.
    * @default - every source is named by the ARN the plan implies
    */
-  readonly sources?: Readonly<Record<string, s3.IBucket | dynamodb.ITable | { readonly clusterIdentifier: string } | { readonly instanceIdentifier: string }>>;
+  readonly sources?: Readonly<Record<string, PrimarySiteSource>>;
   /**
    * Copy every AWS Backup recovery point to a second vault (another region or account).
    * @default - no copy
@@ -61,12 +68,34 @@ export interface PrimarySiteProps {
    * @default 150
    */
   readonly maxDatasets?: number;
+  /**
+   * Acknowledge the cdk-nag findings (AWS Solutions, NIST 800-53 R5) the site
+   * accepts, on its own resources, each with its reason
+   * (lib/aws/primary-site-acknowledgements.ts), so cdk-nag in your stack
+   * reports nothing from inside the site. Turn off to review them yourself.
+   * @default true
+   */
+  readonly acknowledgeNagFindings?: boolean;
+  /**
+   * An existing IAM OIDC provider for the Azure tenant's issuer
+   * (`naming.azureOidcIssuer(tenantId)`): an account holds only one per issuer
+   * URL, so a second deployment (or one made by hand) must reuse it. Its client
+   * ID list must contain the federation audience (`naming.azureFederationAudience(plan)`).
+   * @default - a new provider for the tenant's issuer
+   */
+  readonly azureOidcProvider?: iam.IOidcProvider;
+  /**
+   * Create a CloudTrail trail of the account's management events (multi-region,
+   * log file validation, KMS-encrypted, into its own bucket). The tamper alarm's
+   * API-call rules receive events only when some trail logs management events;
+   * leave this off when the account or organization already has one.
+   * @default false
+   */
+  readonly managementEventsTrail?: boolean;
 }
 
 /** Default of {@link PrimarySiteProps.maxDatasets}. */
 export const DEFAULT_MAX_DATASETS = 150;
-
-type Source = NonNullable<PrimarySiteProps['sources']>[string];
 
 /**
  * The AWS primary of a Counterparty deployment, from one protection plan: the
@@ -105,20 +134,31 @@ export class PrimarySite extends Construct {
   public readonly tamperAlarm: TamperAlarm;
   /** The key of logs, the alarm topic and the image repository. */
   public readonly operationsKey: kms.IKey;
+  /** The cdk-nag findings acknowledged on the site's resources (empty when `acknowledgeNagFindings` is false). */
+  public readonly nagAcknowledgements: readonly NagAcknowledgement[];
+  /** Alarms on AWS Backup jobs into the site's vault that failed, were aborted or expired. */
+  public readonly backupJobAlarm: BackupJobAlarm;
+  /** The initial-seed (S3 Batch Operations) state machine, when the plan has an s3Bucket dataset. */
+  public readonly initialSeed?: InitialSeed;
+  /** Image-mirror roles (ECR pull only), by counterparty (absent until the mirror identity is known). */
+  public readonly imageMirrorRoles: { readonly gcp?: iam.IRole; readonly azure?: iam.IRole };
+  /** The management-events trail, when `managementEventsTrail` is set. */
+  public readonly managementEventsTrail?: ManagementEventsTrail;
 
   constructor(scope: Construct, id: string, props: PrimarySiteProps) {
     super(scope, id);
     const resolved = resolvePlan(props.plan);
+    // Your constructs in: checked against the plan, and filling in the postgres fields only the AWS half reads.
+    const applied = applySources(this, resolved, props.sources ?? {});
     const maxDatasets = props.maxDatasets ?? DEFAULT_MAX_DATASETS;
     if (resolved.datasets.length > maxDatasets) {
       throw new Error(`${this.node.path}: plan.datasets has ${resolved.datasets.length} datasets; one primary stack holds at most ${maxDatasets} `
         + '(past about 250 the template outgrows CloudFormation\'s 1 MB limit and its roles need more than 10 managed policies). '
         + 'Fix: split the plan (one plan and PrimarySite per system or per group of datasets), or raise maxDatasets only after checking those limits.');
     }
-    this.plan = resolved;
-    const plan = resolved;
+    this.plan = applied.plan;
+    const plan = applied.plan;
     const stack = Stack.of(this);
-    this.checkSources(plan.datasets, props.sources ?? {});
     for (const [k, v] of Object.entries(plan.tags)) Tags.of(this).add(k, v);
 
     const compliance = plan.immutability.mode === 'compliance';
@@ -145,6 +185,7 @@ export class PrimarySite extends Construct {
       accessLogBucketName: naming.accessLogBucketName(plan),
       retention: Duration.days(plan.retentionDays),
       mode: plan.immutability.mode,
+      acknowledgeComplianceIsIrreversible: plan.immutability.acknowledgeComplianceIsIrreversible,
       keyAlias: naming.exportKeyAlias(plan),
       breakGlassPrincipalArns: breakGlass,
     });
@@ -156,10 +197,11 @@ export class PrimarySite extends Construct {
       keyAlias: naming.backupVaultKeyAlias(plan),
       minRetention: Duration.days(plan.retentionDays),
       mode: plan.immutability.mode,
+      acknowledgeComplianceIsIrreversible: plan.immutability.acknowledgeComplianceIsIrreversible,
       changeableFor: compliance ? Duration.hours(plan.immutability.vaultLockChangeableForHours) : undefined,
       breakGlassPrincipalArns: breakGlass,
     });
-    const snapshotResources = this.snapshotResources(plan.datasets, props.sources ?? {});
+    const snapshotResources = this.snapshotResources(plan.datasets, applied.sources);
     if (snapshotResources.length > 0) {
       this.snapshots = new NativeSnapshotPlan(this, 'Snapshots', {
         vault: this.backupVault.vault,
@@ -181,6 +223,8 @@ export class PrimarySite extends Construct {
       encryption: ecr.RepositoryEncryption.KMS,
       encryptionKey: opsKey,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Tags are immutable, so an untagged image is a failed or superseded push: gone after a week.
+      lifecycleRules: [{ description: 'Expire untagged images', tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: Duration.days(7) }],
     });
     this.applicationRepository = ecr.Repository.fromRepositoryName(this, 'ApplicationImageRepository', naming.imageRepository(plan.images.application));
 
@@ -188,7 +232,7 @@ export class PrimarySite extends Construct {
     this.pipeline = new NightlyExportPipeline(this, 'NightlyExport', {
       exportBucket: this.exportBucket,
       datasets: plan.datasets,
-      sources: props.sources as Readonly<Record<string, DatasetSource>> | undefined,
+      sources: applied.sources,
       scheduleExpression: awsScheduleExpression(plan),
       timeZone: plan.schedule.timeZone,
       jobsImage: { repository: this.jobsRepository, tag: naming.imageTag(plan.images.jobs) },
@@ -200,7 +244,11 @@ export class PrimarySite extends Construct {
     this.stateMachine = this.pipeline.stateMachine;
 
     // 5. Keyless counterparty readers.
-    const access = { exportBucket: this.exportBucket, imageRepositories: [this.jobsRepository, this.applicationRepository] };
+    // The data readers read the export bucket only; images are pulled by the separate mirror roles.
+    const access = { exportBucket: this.exportBucket };
+    const imageRepositories = [this.jobsRepository, this.applicationRepository];
+    let gcpMirror: iam.IRole | undefined;
+    let azureMirror: iam.IRole | undefined;
     const warn = (field: string) => {
       const w = (resolved.warnings ?? []).find((i) => i.field === field);
       if (w) Annotations.of(this).addWarningV2(`counterparty:${field}`, formatIssue(w));
@@ -213,6 +261,13 @@ export class PrimarySite extends Construct {
         gcpRole = new GcpReaderRole(this, 'GcpReader', { ...access, roleName: naming.gcpReaderRoleName(plan), storageTransferSubjectId: gcp.storageTransferSubjectId }).role;
         new CfnOutput(this, 'GcpReaderRoleArn', { value: gcpRole.roleArn, description: 'Role the GCP Storage Transfer Service assumes (naming.gcpReaderRoleArn)' });
       } else warn('counterparties.gcp.storageTransferSubjectId');
+      const mirrorSubjectId = (gcp as { readonly imageMirrorSubjectId?: string }).imageMirrorSubjectId;
+      if (mirrorSubjectId) {
+        gcpMirror = new GcpImageMirrorRole(this, 'GcpImageMirror', {
+          repositories: imageRepositories, roleName: naming.imageMirrorRoleName(plan, 'gcp'), mirrorSubjectId, tokenAudience: naming.gcpImageMirrorTokenAudience(plan),
+        }).role;
+        new CfnOutput(this, 'GcpImageMirrorRoleArn', { value: gcpMirror.roleArn, description: 'Role the GCP image mirror assumes for ECR pull (naming.imageMirrorRoleArn(plan, "gcp"))' });
+      }
     }
     const azure = plan.counterparties.azure;
     if (azure) {
@@ -223,14 +278,23 @@ export class PrimarySite extends Construct {
           tenantId: azure.tenantId,
           principalId: azure.copyIdentityPrincipalId,
           audience: naming.azureFederationAudience(plan),
+          oidcProvider: props.azureOidcProvider,
         });
         azureRole = reader.role;
         this.azureOidcProvider = reader.oidcProvider;
         new CfnOutput(this, 'AzureReaderRoleArn', { value: azureRole.roleArn, description: 'Role the Azure copy identity assumes (naming.azureReaderRoleArn)' });
         new CfnOutput(this, 'AzureOidcProviderArn', { value: reader.oidcProvider.oidcProviderArn, description: 'IAM OIDC provider of the Entra tenant issuer' });
+        if (azure.mirrorIdentityPrincipalId) {
+          azureMirror = new AzureImageMirrorRole(this, 'AzureImageMirror', {
+            repositories: imageRepositories, roleName: naming.azureMirrorRoleName(plan), oidcProvider: reader.oidcProvider,
+            tenantId: azure.tenantId, principalId: azure.mirrorIdentityPrincipalId, audience: naming.azureFederationAudience(plan),
+          }).role;
+          new CfnOutput(this, 'AzureImageMirrorRoleArn', { value: azureMirror.roleArn, description: 'Role the Azure image mirror identity assumes for ECR pull (naming.azureMirrorRoleArn)' });
+        }
       } else warn('counterparties.azure.copyIdentityPrincipalId');
     }
     this.readerRoles = { gcp: gcpRole, azure: azureRole };
+    this.imageMirrorRoles = { gcp: gcpMirror, azure: azureMirror };
 
     // 6. Freshness alarms.
     this.alarms = new FreshnessAlarms(this, 'Alarms', {
@@ -247,38 +311,36 @@ export class PrimarySite extends Construct {
       keys: [this.exportKey, this.backupVault.encryptionKey, opsKey],
       backupVaultNames: [naming.backupVaultName(plan)],
       bucketNames: [naming.exportBucketName(plan)],
+      backupPlanIds: this.snapshots ? [this.snapshots.plan.backupPlanId] : [],
+      objectDeletionBucketNames: [naming.exportBucketName(plan)],
     });
+    // 8. AWS Backup jobs that did not make their recovery point alarm too.
+    this.backupJobAlarm = new BackupJobAlarm(this, 'BackupJobAlarm', { topic: this.alarmTopic, backupVaultNames: [naming.backupVaultName(plan)] });
+    // 9. The initial seed of large source buckets (S3 Batch Operations), run on demand.
+    if (plan.datasets.some((d) => d.kind === 's3Bucket')) {
+      this.initialSeed = new InitialSeed(this, 'InitialSeed', {
+        exportBucket: this.exportBucket,
+        datasets: plan.datasets,
+        sources: applied.sources,
+        logKey: opsKey,
+      });
+      this.alarms.watch(this.initialSeed.stateMachine, 'InitialSeed');
+    }
+    // 10. Optionally, the management-events trail the tamper alarm's API-call rules need.
+    if (props.managementEventsTrail) {
+      this.managementEventsTrail = new ManagementEventsTrail(this, 'ManagementEventsTrail', { encryptionKey: opsKey });
+    }
 
     new CfnOutput(this, 'ExportBucketName', { value: this.exportBucket.bucket.bucketName, description: 'Immutable export bucket (naming.exportBucketName)' });
     new CfnOutput(this, 'ExportKeyArn', { value: this.exportKey.keyArn, description: 'KMS key of the export bucket' });
     new CfnOutput(this, 'JobsImageRepositoryUri', { value: this.jobsRepository.repositoryUri, description: 'Push the jobs image here before the first night' });
+
+    // Last, once every resource exists: the cdk-nag findings the site accepts, on its own resources.
+    this.nagAcknowledgements = props.acknowledgeNagFindings === false ? [] : primarySiteNagAcknowledgements(this, applied.sources);
+    applyNagAcknowledgements(this, this.nagAcknowledgements);
   }
 
-  private checkSources(datasets: readonly Dataset[], sources: Readonly<Record<string, Source>>): void {
-    for (const [name, source] of Object.entries(sources)) {
-      const ds = datasets.find((d) => d.name === name);
-      if (!ds) {
-        throw new Error(`${this.node.path}: sources.${name} names no dataset of the plan. Fix: use one of: ${datasets.map((d) => d.name).join(', ')}.`);
-      }
-      const ok = ds.kind === 's3Bucket' ? 'bucketArn' in source
-        : ds.kind === 'dynamoDbTable' ? 'tableArn' in source
-          : ds.kind === 'postgres' ? 'clusterIdentifier' in source || 'instanceIdentifier' in source
-            : false;
-      if (!ok) {
-        const want = { s3Bucket: 'an s3.IBucket', dynamoDbTable: 'a dynamodb.ITable', postgres: 'an rds.IDatabaseCluster or rds.IDatabaseInstance', connectInstance: 'nothing (Connect instances have no CDK construct source)' }[ds.kind];
-        throw new Error(`${this.node.path}: sources.${name} is ${(source as Construct).node?.path ?? typeof source}, but dataset "${name}" is a ${ds.kind}, which takes ${want}. Fix: pass the right construct or remove the entry.`);
-      }
-      if (source instanceof dynamodb.Table) {
-        const cfn = source.node.defaultChild as dynamodb.CfnTable;
-        const spec = cfn.pointInTimeRecoverySpecification as dynamodb.CfnTable.PointInTimeRecoverySpecificationProperty | undefined;
-        if (spec?.pointInTimeRecoveryEnabled !== true) {
-          throw new Error(`${this.node.path}: sources.${name} is the table ${source.node.path}, whose point-in-time recovery is off; ExportTableToPointInTime needs it. Fix: create the table with pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true }.`);
-        }
-      }
-    }
-  }
-
-  private snapshotResources(datasets: readonly Dataset[], sources: Readonly<Record<string, Source>>): SnapshotResource[] {
+  private snapshotResources(datasets: readonly Dataset[], sources: Readonly<Record<string, DatasetSource>>): SnapshotResource[] {
     const stack = Stack.of(this);
     const out: SnapshotResource[] = [];
     for (const ds of datasets) {

@@ -162,10 +162,11 @@ function checkGcp(aws: Json, gcp: Json, plan: ResolvedPlan, bucket: string, prob
 
 function checkAzure(aws: Json, azure: Json, plan: ResolvedPlan, bucket: string, problems: string[]): void {
   const a = plan.counterparties.azure!;
+  const audience = naming.azureFederationAudience(plan);
   const providers = resources(aws, 'AWS::IAM::OIDCProvider');
   const issuer = naming.azureOidcIssuer(a.tenantId);
-  if (!providers.some((p) => p.Properties?.Url === issuer && JSON.stringify(p.Properties?.ClientIdList) === JSON.stringify([a.tokenAudience]))) {
-    problems.push(`AWS: no IAM OIDC provider for ${issuer} with client ID ${a.tokenAudience} (the Azure copy identity's token issuer and audience).`);
+  if (!providers.some((p) => p.Properties?.Url === issuer && (p.Properties?.ClientIdList ?? []).includes(audience))) {
+    problems.push(`AWS: no IAM OIDC provider for ${issuer} with client ID ${audience} (the Azure copy identity's token issuer and audience).`);
   }
   const jobs = Object.values((azure.resource?.azurerm_container_app_job ?? {}) as Record<string, Json>);
   const copyJob = jobs.find((j) => JSON.stringify(j.template ?? {}).includes('"copy"'));
@@ -179,11 +180,11 @@ function checkAzure(aws: Json, azure: Json, plan: ResolvedPlan, bucket: string, 
     if (env.AWS_ROLE_ARN !== role.arn) problems.push(`Azure: the copy job assumes ${env.AWS_ROLE_ARN}; AWS creates ${role.arn}.`);
     const host = naming.azureOidcIssuerHost(a.tenantId);
     const cond = trustCondition(role.props)?.StringEquals ?? {};
-    if (cond[`${host}:aud`] !== a.tokenAudience || cond[`${host}:sub`] !== a.copyIdentityPrincipalId) {
-      problems.push(`AWS: the Azure reader role trusts aud ${cond[`${host}:aud`]} / sub ${cond[`${host}:sub`]}; the plan gives ${a.tokenAudience} / ${a.copyIdentityPrincipalId}.`);
+    if (cond[`${host}:aud`] !== audience || cond[`${host}:sub`] !== a.copyIdentityPrincipalId) {
+      problems.push(`AWS: the Azure reader role trusts aud ${cond[`${host}:aud`]} / sub ${cond[`${host}:sub`]}; the plan gives ${audience} / ${a.copyIdentityPrincipalId}.`);
     }
   }
-  if (env.CP_AZURE_TOKEN_AUDIENCE !== a.tokenAudience) problems.push(`Azure: the copy job requests tokens for ${env.CP_AZURE_TOKEN_AUDIENCE}; AWS trusts ${a.tokenAudience}.`);
+  if (env.CP_AZURE_TOKEN_AUDIENCE !== audience) problems.push(`Azure: the copy job requests tokens for ${env.CP_AZURE_TOKEN_AUDIENCE}; AWS trusts ${audience} (naming.azureFederationAudience).`);
   if (env.CP_SOURCE_BUCKET !== bucket) problems.push(`Azure: the copy job reads bucket ${env.CP_SOURCE_BUCKET}; AWS exports to ${bucket}.`);
   if (env.AWS_REGION !== plan.primary.region) problems.push(`Azure: the copy job uses AWS region ${env.AWS_REGION}; the primary is in ${plan.primary.region}.`);
   const cron = counterpartySchedule(plan).copyCronUtc;

@@ -87,6 +87,7 @@ describe('constructs used alone, and sources by construct', () => {
   test('a PITR-on Table source is selected by its own ARN (GetAtt), not a plan-built ARN', () => {
     const stack = testStack();
     const table = new dynamodb.Table(stack, 'ContactRecords', {
+      tableName: 'acme-cc-contact-records', // the plan's name: a source must match it
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     });
     new PrimarySite(stack, 'Primary', { plan: referencePlan, sources: { 'contact-records': table } });
