@@ -99,6 +99,9 @@ export const BROKEN: readonly Mutation[] = [
   { file: 'azure_federation_v1_tokens--exchange-audience', base: az, change: (d) => set(R(d, 'azuread_application', 'federation'), 'identifier_uris', ['api://AzureADTokenExchange']) },
   { file: 'azure_federation_assignment_required--false', base: az, change: (d) => set(R(d, 'azuread_service_principal', 'federation'), 'app_role_assignment_required', false) },
   { file: 'azure_federation_assignment_required--default', base: az, change: (d) => set(R(d, 'azuread_service_principal', 'federation'), 'app_role_assignment_required', undefined) },
+  // Key Vault secret references from Container Apps need the vault's private endpoint (Container Apps is not a trusted service)
+  { file: 'azure_key_vault_private_endpoint--missing', base: az, change: (d) => { delete (d.resource as Record<string, unknown>).azurerm_private_endpoint; } },
+  { file: 'azure_key_vault_private_endpoint--not-vault', base: az, change: (d) => set(R(d, 'azurerm_private_endpoint', 'kv'), 'private_service_connection.subresource_names', ['blob']) },
   // prevent_destroy on every stateful type
   { file: 'stateful_prevent_destroy--gcs-bucket', base: gcp, change: (d) => set(R(d, 'google_storage_bucket', 'vault_bucket'), 'lifecycle', undefined) },
   { file: 'stateful_prevent_destroy--kms-key-false', base: gcp, change: (d) => set(R(d, 'google_kms_crypto_key', 'keys_key'), 'lifecycle.prevent_destroy', false) },
