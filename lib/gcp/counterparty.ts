@@ -211,7 +211,6 @@ export class GcpCounterparty extends Construct {
         jobName: jobNames.prune,
         image: jobsImage,
         vaultBucketName: this.vault.bucketName,
-        retentionDays: plan.retentionDays,
         serviceAccountId: naming.gcpServiceAccountId(plan, 'prune'),
         deleteRoleId: `${plan.system.replace(/-/g, '_')}_prune_delete`,
         scheduleCronUtc: hoursAfter(schedule.verifyUtc, PRUNE_AFTER_VERIFY_HOURS),

@@ -1,7 +1,7 @@
 /**
  * The nightly prune of the vault: a Cloud Run job running the jobs CLI's `prune` command (format v2,
- * docs/runtime.md), which deletes blobs that no retained night references once their retention has
- * expired. Its service account can read the vault and delete objects under `blobs/sha256/` only
+ * lib/runtime/prune.ts: `CP_STORE`, `CP_PRUNE_DRY_RUN`), which deletes blobs that no night present in the
+ * vault references once their retention has expired. Its service account can read the vault and delete objects under `blobs/sha256/` only
  * (a custom role with `storage.objects.delete` alone, under an IAM condition); it can't create or
  * overwrite anything, and the bucket's retention policy refuses any delete before retention anyway.
  */
@@ -25,8 +25,6 @@ export interface PruneJobProps {
   readonly image: string;
   /** The vault bucket (`CP_STORE=gs://<bucket>`). */
   readonly vaultBucketName: string;
-  /** The plan's retention, in days (`CP_RETENTION_DAYS`). */
-  readonly retentionDays: number;
   /** The dedicated service account's ID (use `naming.gcpServiceAccountId(plan, 'prune')`). */
   readonly serviceAccountId: string;
   /** The custom role's ID (letters, digits, `_`, `.`; use `<system>_prune_delete` with `-` replaced). */
@@ -34,7 +32,7 @@ export interface PruneJobProps {
   /** Nightly, as a UTC 5-field cron. */
   readonly scheduleCronUtc: string;
   /**
-   * Report only: list what would be deleted and delete nothing (`CP_DRY_RUN=1`).
+   * Report only: list what would be deleted and delete nothing (`CP_PRUNE_DRY_RUN=true`).
    * @default false
    */
   readonly dryRun?: boolean;
@@ -55,7 +53,6 @@ export class PruneJob extends Construct {
     const violation = naming.nameRuleViolation(props.serviceAccountId, naming.NAME_RULES.gcpServiceAccountId);
     if (violation) invalid(this, 'serviceAccountId', props.serviceAccountId, `is invalid: ${violation}.`, 'use naming.gcpServiceAccountId(plan, "prune") with a shorter system name.');
     if (!/^[A-Za-z0-9_.]{3,64}$/.test(props.deleteRoleId)) invalid(this, 'deleteRoleId', props.deleteRoleId, 'is not a custom role ID.', 'use 3-64 letters, digits, underscores and periods.');
-    if (!Number.isInteger(props.retentionDays) || props.retentionDays < 1) invalid(this, 'retentionDays', props.retentionDays, 'must be a whole number of days, at least 1.', "give the plan's retentionDays.");
 
     this.serviceAccount = new ServiceAccount(this, 'ServiceAccount', {
       project: props.projectId,
@@ -96,8 +93,7 @@ export class PruneJob extends Construct {
       memory: '2Gi',
       env: [
         { name: 'CP_STORE', value: `gs://${props.vaultBucketName}` },
-        { name: 'CP_RETENTION_DAYS', value: String(props.retentionDays) },
-        ...(props.dryRun ? [{ name: 'CP_DRY_RUN', value: '1' }] : []),
+        ...(props.dryRun ? [{ name: 'CP_PRUNE_DRY_RUN', value: 'true' }] : []),
       ],
       dependsOn: [reads, deletes],
       labels: props.labels,

@@ -24,7 +24,9 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import type { TokenCredential } from '@azure/identity';
 import { RuntimeError, oneLine } from './errors';
+import { federationSelfCheck, trustedFederationFromEnv } from './federation';
 import { logEvent, progress } from './log';
 
 type Env = NodeJS.ProcessEnv;
@@ -308,6 +310,38 @@ export async function assumeRoleWithWebIdentity(args: { roleArn: string; region:
  */
 export const ECR_CREDENTIAL_HELPER = 'ecr-login';
 
+/** The user name ACR expects with a refresh token obtained by the Entra token exchange. */
+export const ACR_REFRESH_TOKEN_USER = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * An ACR refresh token for `registry` from an Entra access token: ACR's documented Entra (AAD) token
+ * exchange, `POST https://<registry>/oauth2/exchange` (grant_type=access_token). skopeo then logs in
+ * with user {@link ACR_REFRESH_TOKEN_USER} and this token as the password.
+ */
+export async function acrRefreshToken(registry: string, entraAccessToken: string, endpoint = `https://${registry}/oauth2/exchange`): Promise<string> {
+  const body = new URLSearchParams({ grant_type: 'access_token', service: registry, access_token: entraAccessToken });
+  let res: Response;
+  try {
+    res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+  } catch (e) {
+    throw new RuntimeError(`ACR token exchange at ${endpoint}: ${oneLine(e)}`);
+  }
+  const text = await res.text();
+  if (!res.ok) throw new RuntimeError(`ACR token exchange at ${endpoint}: HTTP ${res.status} ${text.slice(0, 200)}`);
+  const token = (JSON.parse(text) as { refresh_token?: string }).refresh_token;
+  if (!token) throw new RuntimeError(`ACR token exchange at ${endpoint}: the response has no refresh_token`);
+  return token;
+}
+
+/** Thrown after the federation self-check already wrote the job's one result line. */
+class AlreadyReported extends RuntimeError {}
+
+/** Test seams: the Azure managed identity. */
+export interface MirrorDependencies {
+  /** @default ManagedIdentityCredential({ clientId: AZURE_CLIENT_ID }) */
+  readonly azureCredential?: TokenCredential;
+}
+
 // ------------------------------------------------------------ the command
 
 function required(env: Env, name: string): string {
@@ -345,14 +379,18 @@ interface MirrorAuth {
  * - `gcp`: keyless, from the metadata server: a Google ID token for CP_MIRROR_TOKEN_AUDIENCE, exchanged
  *   at STS for AWS_ROLE_ARN (AWS_REGION), handed to the ECR credential helper; Artifact Registry gets the
  *   service account's OAuth access token;
+ * - `azure`: keyless, from the job's managed identity (AZURE_CLIENT_ID): its own token is checked against
+ *   what AWS trusts first (CP_TRUSTED_ISSUER/AUDIENCE/SUBJECT, lib/runtime/federation.ts), then exchanged at STS
+ *   for AWS_ROLE_ARN; ACR gets a refresh token from the Entra token exchange;
  * - `authfile`: an existing containers-auth.json at `CP_MIRROR_AUTHFILE` (operators, tests);
  * - `none`: skopeo's own defaults.
  */
-async function mirrorAuthFromEnv(env: Env, source: string, destination: string): Promise<MirrorAuth> {
+async function mirrorAuthFromEnv(env: Env, source: string, destination: string, deps: MirrorDependencies): Promise<MirrorAuth> {
   const mode = env.CP_MIRROR_AUTH || 'gcp';
   if (mode === 'none') return { env: {}, dispose: () => undefined };
   if (mode === 'authfile') return { authFile: required(env, 'CP_MIRROR_AUTHFILE'), env: {}, dispose: () => undefined };
-  if (mode !== 'gcp') throw new RuntimeError(`CP_MIRROR_AUTH must be gcp, authfile or none, got ${JSON.stringify(mode)}`);
+  if (mode === 'azure') return azureMirrorAuth(env, source, destination, deps);
+  if (mode !== 'gcp') throw new RuntimeError(`CP_MIRROR_AUTH must be gcp, azure, authfile or none, got ${JSON.stringify(mode)}`);
   const idToken = await gcpIdToken(env, required(env, 'CP_MIRROR_TOKEN_AUDIENCE'));
   const awsEnv = await assumeRoleWithWebIdentity({
     roleArn: required(env, 'AWS_ROLE_ARN'), region: required(env, 'AWS_REGION'), webIdentityToken: idToken, sessionName: 'counterparty-image-mirror',
@@ -363,14 +401,33 @@ async function mirrorAuthFromEnv(env: Env, source: string, destination: string):
   return { authFile: file.path, env: awsEnv, dispose: file.dispose };
 }
 
+async function azureMirrorAuth(env: Env, source: string, destination: string, deps: MirrorDependencies): Promise<MirrorAuth> {
+  const audience = env.CP_MIRROR_TOKEN_AUDIENCE || required(env, 'CP_AZURE_TOKEN_AUDIENCE');
+  const credential = deps.azureCredential ?? new (await import('@azure/identity')).ManagedIdentityCredential({ clientId: env.AZURE_CLIENT_ID || undefined });
+  const check = await federationSelfCheck({ event: 'counterparty.mirror', audience, trusted: trustedFederationFromEnv(env), clientId: env.AZURE_CLIENT_ID, credential });
+  if (!check.ok) throw new AlreadyReported('federation self-check failed (reported)', 2);
+  const scope = (resource: string) => (resource.endsWith('/.default') ? resource : `${resource}/.default`);
+  const awsToken = await credential.getToken(scope(audience));
+  const awsEnv = await assumeRoleWithWebIdentity({
+    roleArn: required(env, 'AWS_ROLE_ARN'), region: required(env, 'AWS_REGION'), webIdentityToken: awsToken!.token, sessionName: 'counterparty-image-mirror',
+    endpoint: env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL || undefined,
+  });
+  const registry = destination.split('/')[0];
+  const entra = await credential.getToken(scope(env.CP_ACR_TOKEN_RESOURCE || 'https://containerregistry.azure.net'));
+  if (!entra?.token) throw new RuntimeError('the managed identity returned no token for the container registry');
+  const refresh = await acrRefreshToken(registry, entra.token, env.CP_ACR_EXCHANGE_ENDPOINT || undefined);
+  const file = writeAuthFile([{ registry, username: ACR_REFRESH_TOKEN_USER, password: refresh }], { [source.split('/')[0]]: ECR_CREDENTIAL_HELPER });
+  return { authFile: file.path, env: awsEnv, dispose: file.dispose };
+}
+
 /**
  * The jobs CLI's `mirror` command. Environment: CP_MIRROR_SOURCE, CP_MIRROR_DESTINATION, CP_IMAGES,
- * [CP_KEEP_RELEASES=5], [CP_MIRROR_AUTH=gcp|authfile|none], [CP_MIRROR_CHECK_ONLY=1: presence check only].
+ * [CP_KEEP_RELEASES=5], [CP_MIRROR_AUTH=gcp|azure|authfile|none], [CP_MIRROR_CHECK_ONLY=1: presence check only].
  * Emits exactly one `counterparty.mirror` result line (docs/runtime.md "Log lines and alert conditions"):
  * `reason` `copy-failed` when a tag failed or a plan image is missing, `error` for anything else;
  * `imagesMissing` (a number) is what the image-presence alerts key on. Exit 0 on success, else 2.
  */
-export async function runMirrorCommand(env: Env = process.env): Promise<number> {
+export async function runMirrorCommand(env: Env = process.env, deps: MirrorDependencies = {}): Promise<number> {
   const source = env.CP_MIRROR_SOURCE;
   const destination = env.CP_MIRROR_DESTINATION;
   const checkOnly = env.CP_MIRROR_CHECK_ONLY === '1';
@@ -380,7 +437,7 @@ export async function runMirrorCommand(env: Env = process.env): Promise<number> 
     if (!destination) throw new RuntimeError('CP_MIRROR_DESTINATION is not set');
     const images = imagesFromEnv(env);
     const keepReleases = keepReleasesFromEnv(env);
-    auth = await mirrorAuthFromEnv(env, source, destination);
+    auth = await mirrorAuthFromEnv(env, source, destination, deps);
     const skopeo = skopeoAt(env.CP_SKOPEO || 'skopeo', auth.env);
     const r: MirrorResult = checkOnly
       ? await checkImagesPresent(images, destination, { authFile: auth.authFile, skopeo }).then((presence) => {
@@ -405,6 +462,7 @@ export async function runMirrorCommand(env: Env = process.env): Promise<number> 
     });
     return r.result === 'success' ? 0 : 2;
   } catch (e) {
+    if (e instanceof AlreadyReported) return 2;
     logEvent('counterparty.mirror', { result: 'failure', reason: 'error', error: oneLine(e), mode: checkOnly ? 'check' : 'mirror', source, destination, presenceChecked: false });
     return 2;
   } finally {

@@ -411,7 +411,7 @@ describe('ImageMirrorJob', () => {
 describe('PruneJob', () => {
   const props = {
     projectId: 'acme-cc-dr', region: 'europe-west3', jobName: 'acme-cc-prune', image: IMAGE, vaultBucketName: 'acme-cc-vault-acme-cc-dr',
-    retentionDays: 35, serviceAccountId: 'acme-cc-prune', deleteRoleId: 'acme_cc_prune_delete', scheduleCronUtc: '0 9 * * *',
+    serviceAccountId: 'acme-cc-prune', deleteRoleId: 'acme_cc_prune_delete', scheduleCronUtc: '0 9 * * *',
   };
 
   test('deletes only under blobs/sha256/ (a delete-only custom role under a condition), reads the vault, writes nothing', () => {
@@ -425,7 +425,9 @@ describe('PruneJob', () => {
     expect(grants.map((g) => g.role)).not.toContain('roles/storage.objectAdmin');
     const job = only(json, 'google_cloud_run_v2_job');
     expect(job.template.template.containers[0].args).toEqual(['prune']);
-    expect(Object.fromEntries(job.template.template.containers[0].env.map((e: any) => [e.name, e.value]))).toEqual({ CP_STORE: 'gs://acme-cc-vault-acme-cc-dr', CP_RETENTION_DAYS: '35' });
+    expect(Object.fromEntries(job.template.template.containers[0].env.map((e: any) => [e.name, e.value]))).toEqual({ CP_STORE: 'gs://acme-cc-vault-acme-cc-dr' });
+    const dry = synthScope((s) => { new PruneJob(s, 'Prune', { ...props, dryRun: true }); }).json;
+    expect(only(dry, 'google_cloud_run_v2_job').template.template.containers[0].env).toContainEqual({ name: 'CP_PRUNE_DRY_RUN', value: 'true' });
     expect(job.depends_on).toHaveLength(2);
     expect(only(json, 'google_cloud_scheduler_job').schedule).toBe('0 9 * * *');
   });

@@ -25,7 +25,9 @@ const FAKE = `#!/usr/bin/env node
 const fs = require('fs');
 const crypto = require('crypto');
 const args = process.argv.slice(2);
-fs.appendFileSync(process.env.FAKE_SKOPEO_LOG, JSON.stringify({ args, awsKey: process.env.AWS_ACCESS_KEY_ID || null }) + '\\n');
+const authAt = args.indexOf('--authfile');
+const authfile = authAt >= 0 && fs.existsSync(args[authAt + 1]) ? JSON.parse(fs.readFileSync(args[authAt + 1], 'utf8')) : null;
+fs.appendFileSync(process.env.FAKE_SKOPEO_LOG, JSON.stringify({ args, awsKey: process.env.AWS_ACCESS_KEY_ID || null, authfile }) + '\\n');
 const state = JSON.parse(fs.readFileSync(process.env.FAKE_SKOPEO_STATE, 'utf8'));
 const save = () => fs.writeFileSync(process.env.FAKE_SKOPEO_STATE, JSON.stringify(state));
 const digest = (text) => 'sha256:' + crypto.createHash('sha256').update(text).digest('hex');
@@ -78,7 +80,7 @@ function setState(registries: Record<string, Record<string, string>>, denied: st
   fs.writeFileSync(logPath, '');
 }
 const state = (): Record<string, Record<string, string>> => JSON.parse(fs.readFileSync(statePath, 'utf8')).registries;
-const calls = (): { args: string[]; awsKey: string | null }[] => fs.readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const calls = (): { args: string[]; awsKey: string | null; authfile: any }[] => fs.readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const skopeo = () => skopeoAt(fake, { FAKE_SKOPEO_STATE: statePath, FAKE_SKOPEO_LOG: logPath });
 
 beforeAll(() => {
@@ -294,6 +296,76 @@ describe('keyless GCP auth (fake metadata server, moto STS)', () => {
       expect(c.awsKey).toMatch(/^[A-Z0-9]{16,}$/);
       expect(c.args).toContain('--authfile');
     }
+  });
+
+  describe('azure mode', () => {
+    const tenant = '55555555-6666-7777-8888-999999999999';
+    const azureClaims = { iss: `https://sts.windows.net/${tenant}/`, aud: 'api://acme-cc-counterparty', sub: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', ver: '1.0' };
+    const jwt = (claims: object) => `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+    const scopes: string[] = [];
+    const credential = { getToken: async (scope: string | string[]) => { scopes.push(String(scope)); return { token: jwt(azureClaims), expiresOnTimestamp: Date.now() + 3600_000 }; } };
+    let acr: Server;
+    let acrUrl = '';
+    const exchanges: string[] = [];
+    beforeAll(async () => {
+      acr = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => { body += c; });
+        req.on('end', () => { exchanges.push(body); res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ refresh_token: 'acr-refresh' })); });
+      });
+      await new Promise<void>((r) => acr.listen(0, '127.0.0.1', () => r()));
+      acrUrl = `http://127.0.0.1:${(acr.address() as { port: number }).port}/oauth2/exchange`;
+    });
+    afterAll(async () => { await new Promise((r) => acr?.close(r)); });
+    const azureEnv = (trustedSubject: string) => ({
+      CP_SKOPEO: fake, CP_MIRROR_AUTH: 'azure', CP_MIRROR_SOURCE: SRC, CP_MIRROR_DESTINATION: 'acmeccimages.azurecr.io', CP_IMAGES: 'app:1.0.0',
+      CP_MIRROR_TOKEN_AUDIENCE: azureClaims.aud, AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/counterparty/acme-cc-azure-image-mirror', AWS_REGION: 'eu-central-1',
+      AWS_ENDPOINT_URL_STS: moto.endpoint, CP_ACR_EXCHANGE_ENDPOINT: acrUrl,
+      CP_TRUSTED_ISSUER: azureClaims.iss, CP_TRUSTED_AUDIENCE: azureClaims.aud, CP_TRUSTED_SUBJECT: trustedSubject,
+    });
+
+    test('self-check passes → STS → ACR refresh token in the authfile, ECR through the credential helper', async () => {
+      setState({ [`${SRC}/app`]: { '1.0.0': manifest('a') } });
+      process.env.FAKE_SKOPEO_STATE = statePath;
+      process.env.FAKE_SKOPEO_LOG = logPath;
+      const lines: Record<string, any>[] = [];
+      const prev = setLogSink({ line: (t) => lines.push(JSON.parse(t)) });
+      let code: number;
+      try {
+        code = await runMirrorCommand(azureEnv(azureClaims.sub), { azureCredential: credential as any });
+      } finally {
+        setLogSink(prev);
+      }
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ event: 'counterparty.mirror', result: 'success' });
+      expect(code).toBe(0);
+      expect(scopes).toEqual(expect.arrayContaining(['api://acme-cc-counterparty/.default', 'https://containerregistry.azure.net/.default']));
+      expect(new URLSearchParams(exchanges[0]).get('service')).toBe('acmeccimages.azurecr.io');
+      const first = calls()[0];
+      expect(first.awsKey).toMatch(/^[A-Z0-9]{16,}$/);
+      expect(first.authfile).toEqual({
+        auths: { 'acmeccimages.azurecr.io': { auth: Buffer.from('00000000-0000-0000-0000-000000000000:acr-refresh').toString('base64') } },
+        credHelpers: { [SRC]: 'ecr-login' },
+      });
+    });
+
+    test('a token that does not match what AWS trusts: one failure line naming both subjects, exit 2, skopeo never runs', async () => {
+      setState({});
+      const lines: Record<string, any>[] = [];
+      const prev = setLogSink({ line: (t) => lines.push(JSON.parse(t)) });
+      let code: number;
+      try {
+        code = await runMirrorCommand(azureEnv('ffffffff-0000-0000-0000-000000000000'), { azureCredential: credential as any });
+      } finally {
+        setLogSink(prev);
+      }
+      expect(code).toBe(2);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ event: 'counterparty.mirror', result: 'failure', reason: 'federation' });
+      expect(lines[0].error).toContain(azureClaims.sub);
+      expect(lines[0].error).toContain('ffffffff-0000-0000-0000-000000000000');
+      expect(calls()).toEqual([]);
+    });
   });
 
   test('idTokenClaims decodes what AWS will compare', () => {
