@@ -9,10 +9,10 @@ import { pipeline } from 'node:stream/promises';
 import { create as tarCreate } from 'tar';
 import { naming } from '../core';
 import { RuntimeError } from './errors';
-import { readManifest, type StoredManifest } from './manifest';
+import { forEachLimit, readManifestV2 as readManifest, readNight, type StoredManifest } from './format';
 import { latestVerifiedNight, readRecord, resolveNight } from './records';
 import type { ObjectStore } from './stores/types';
-import { HashingPassThrough, mapLimit } from './util';
+import { HashingPassThrough } from './util';
 
 export interface ExitBundleOptions {
   readonly store: ObjectStore;
@@ -38,6 +38,34 @@ export interface ExitBundleResult {
   readonly bytes: number;
   readonly out: string;
   readonly verifiedBy: string | null;
+}
+
+/** One file of the bundle: where it comes from, where it goes, what it must hash to. */
+interface BundleItem { readonly from: string; readonly to: string; readonly sha256: string; readonly size: number }
+
+/** A source key that can be a relative file path as is (no `..`/empty segments, no trailing `/`, no NUL). */
+function isPlainPath(key: string): boolean {
+  return Boolean(key) && !key.includes('\0') && !key.startsWith('/') && key.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..') && Buffer.byteLength(key) < 1024;
+}
+
+/**
+ * The night's files (exports, index, at their keys), then each `s3Bucket` dataset's objects that
+ * night at `objects/<dataset>/<source key>`; a key that can't be a file path keeps its blob path
+ * (`blobs/sha256/…`) and is listed in `odd-keys.json` (the index files in the bundle map every key too).
+ */
+async function* bundleItems(store: ObjectStore, stored: StoredManifest, odd: { dataset: string; key: string; path: string }[]): AsyncIterable<BundleItem> {
+  for (const e of stored.manifest.entries) yield { from: e.key, to: e.key, sha256: e.sha256, size: e.size };
+  const datasets = stored.manifest.datasets.filter((d) => d.kind === 's3Bucket' && d.index);
+  if (!datasets.length) return;
+  const reader = await readNight(store, stored.manifest.night);
+  for (const d of datasets) {
+    for await (const e of reader.entries(d.name)) {
+      const plain = `${naming.OBJECTS_PREFIX}${d.name}/${e.key}`;
+      const to = isPlainPath(e.key) ? plain : e.blob;
+      if (to !== plain) odd.push({ dataset: d.name, key: e.key, path: to });
+      yield { from: e.blob, to, sha256: e.sha256, size: e.size };
+    }
+  }
 }
 
 function safeJoin(root: string, key: string): string {
@@ -80,19 +108,25 @@ export async function writeExitBundle(opts: ExitBundleOptions): Promise<ExitBund
   if (opts.signal?.aborted) ctl.abort(opts.signal.reason);
   let complete = false;
   try {
-    const totalBytes = manifest.totals.bytes;
+    const views = manifest.datasets.filter((d) => d.kind === 's3Bucket' && d.index);
+    const total = manifest.entries.length + views.reduce((n, d) => n + d.objects, 0);
+    const totalBytes = manifest.totals.bytes + views.reduce((n, d) => n + d.bytes, 0);
+    const odd: { dataset: string; key: string; path: string }[] = [];
     let done = 0;
     let bytes = 0;
-    await mapLimit(manifest.entries, opts.concurrency ?? 4, async (e) => {
+    const written = new Set<string>();
+    await forEachLimit(bundleItems(store, stored, odd), opts.concurrency ?? 4, async (e) => {
       if (ctl.signal.aborted) return;
+      if (written.has(e.to)) return; // two odd keys with the same bytes share their blob path
+      written.add(e.to);
       try {
-        const path = safeJoin(dir, e.key);
+        const path = safeJoin(dir, e.to);
         await fs.mkdir(dirname(path), { recursive: true });
         const hashing = new HashingPassThrough();
         hashing.on('data', (c: Buffer) => { bytes += c.length; });
-        await pipeline(await store.get(e.key), hashing, createWriteStream(path), { signal: ctl.signal });
+        await pipeline(await store.get(e.from), hashing, createWriteStream(path), { signal: ctl.signal });
         if (hashing.size !== e.size || hashing.sha256 !== e.sha256) {
-          throw new RuntimeError(`${store.url}/${e.key}: does not match the manifest (size ${hashing.size} vs ${e.size}, sha256 ${hashing.sha256.slice(0, 16)}… vs ${e.sha256.slice(0, 16)}…)`);
+          throw new RuntimeError(`${store.url}/${e.from}: does not match the manifest (size ${hashing.size} vs ${e.size}, sha256 ${hashing.sha256.slice(0, 16)}… vs ${e.sha256.slice(0, 16)}…)`);
         }
       } catch (err) {
         // the first failure cancels every download still in flight
@@ -100,9 +134,10 @@ export async function writeExitBundle(opts: ExitBundleOptions): Promise<ExitBund
         throw ctl.signal.reason ?? err;
       }
       done++;
-      opts.onProgress?.({ done, total: manifest.entries.length, bytes, totalBytes });
+      opts.onProgress?.({ done, total, bytes, totalBytes });
     }).catch((err) => { throw ctl.signal.reason ?? err; });
     ctl.signal.throwIfAborted();
+    if (odd.length) await fs.writeFile(join(dir, 'odd-keys.json'), `${JSON.stringify(odd, null, 2)}\n`);
     const manifestPath = safeJoin(dir, stored.key);
     await fs.mkdir(dirname(manifestPath), { recursive: true });
     await fs.writeFile(manifestPath, stored.bytes);
@@ -122,7 +157,7 @@ export async function writeExitBundle(opts: ExitBundleOptions): Promise<ExitBund
       await fs.rename(dir, out);
     }
     complete = true;
-    return { night: manifest.night, manifestSha256: stored.sha256, objects: manifest.entries.length, bytes, out, verifiedBy };
+    return { night: manifest.night, manifestSha256: stored.sha256, objects: done, bytes, out, verifiedBy };
   } finally {
     opts.signal?.removeEventListener('abort', onOuterAbort);
     if (tarball || !complete) await fs.rm(dir, { recursive: true, force: true });

@@ -30,7 +30,7 @@ import { Client, type ClientConfig } from 'pg';
 import { naming } from '../core';
 import { RuntimeError, oneLine } from './errors';
 import { JobFailure, failureFields, logEvent, progress, type Reason } from './log';
-import { readManifest, type ManifestDataset, type ManifestEntry, type StoredManifest } from './manifest';
+import { readManifestV2 as readManifest, readNight, type IndexEntry, type ManifestDataset, type ManifestEntry, type StoredManifest } from './format';
 import { latestRestoration, latestVerifiedNight, putRecord, readRecord, restorationKey, verifiedManifest, type RestorationRecord } from './records';
 import { freshnessFields, readFreshness, type FreshnessConfig } from './status';
 import type { ObjectStore } from './stores/types';
@@ -496,21 +496,32 @@ async function restoreSelected(opts: RestoreOptions, night: string, stored: Stor
           progress(`restore: dynamodb ${ds.name} → ${LIVE_SCHEMA}.${loaded.table} (${loaded.items} items) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
         }
         signal.throwIfAborted();
-        await c.query(`CREATE TABLE ${STAGING_SCHEMA}.objects (dataset text NOT NULL, key text PRIMARY KEY, size bigint NOT NULL, sha256 text NOT NULL, location text NOT NULL, night text NOT NULL)`);
-        const e = manifest.entries;
-        for (let i = 0; i < e.length; i += 5000) {
-          signal.throwIfAborted();
-          const part = e.slice(i, i + 5000);
-          await c.query(`INSERT INTO ${STAGING_SCHEMA}.objects (dataset, key, size, sha256, location, night)
-            SELECT d, k, s::bigint, h, l, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(d, k, s, h, l)`,
-          [part.map((x) => x.dataset), part.map((x) => x.key), part.map((x) => String(x.size)), part.map((x) => x.sha256), part.map((x) => store.locationOf(x.key)), night]);
+        // every object of each s3Bucket dataset's view that night (streamed from the index), where the application reaches its bytes
+        await c.query(`CREATE TABLE ${STAGING_SCHEMA}.objects (dataset text NOT NULL, key text NOT NULL, size bigint NOT NULL, sha256 text NOT NULL, location text NOT NULL, night text NOT NULL,
+          content_type text, metadata jsonb, PRIMARY KEY (dataset, key))`);
+        const reader = await readNight(store, night);
+        if (reader.sha256 !== stored.sha256) throw new RuntimeError(`night ${night}: the manifest changed while it was restored; not restoring it`);
+        for (const ds of manifest.datasets.filter((d) => d.kind === 's3Bucket')) {
+          let part: IndexEntry[] = [];
+          let listed = 0;
+          const flush = async (): Promise<void> => {
+            if (!part.length) return;
+            signal.throwIfAborted();
+            await c.query(`INSERT INTO ${STAGING_SCHEMA}.objects (dataset, key, size, sha256, location, night, content_type, metadata)
+              SELECT $1, k, s::bigint, h, l, $7, ct, md::jsonb FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::text[]) AS t(k, s, h, l, ct, md)`,
+            [ds.name, part.map((x) => x.key), part.map((x) => String(x.size)), part.map((x) => x.sha256), part.map((x) => store.locationOf(x.blob)), part.map((x) => x.contentType), night, part.map((x) => JSON.stringify(x.metadata ?? {}))]);
+            listed += part.length;
+            part = [];
+          };
+          for await (const entry of reader.entries(ds.name)) {
+            part.push(entry);
+            if (part.length >= 5000) await flush();
+          }
+          await flush();
+          if (listed !== ds.objects) throw new JobFailure('count-mismatch', `dataset ${ds.name}: its index lists ${listed} objects, the manifest says ${ds.objects}`);
+          if (listed === 0 && !allowEmpty.has(ds.name)) throw new JobFailure('empty-dataset', `dataset ${ds.name}: no objects in night ${night} (the plan does not set allowEmpty)`);
+          counters.objects += listed;
         }
-        const perDataset = new Map<string, number>((await c.query(`SELECT dataset, count(*)::int AS n FROM ${STAGING_SCHEMA}.objects GROUP BY dataset`)).rows.map((r) => [r.dataset as string, r.n as number]));
-        for (const ds of manifest.datasets) {
-          if ((perDataset.get(ds.name) ?? 0) !== ds.objects) throw new JobFailure('count-mismatch', `dataset ${ds.name}: ${perDataset.get(ds.name) ?? 0} objects listed in the standby, the manifest says ${ds.objects}`);
-          if (ds.kind === 's3Bucket' && ds.objects === 0 && !allowEmpty.has(ds.name)) throw new JobFailure('empty-dataset', `dataset ${ds.name}: no objects in night ${night} (the plan does not set allowEmpty)`);
-        }
-        counters.objects = e.length;
         await c.query(`CREATE TABLE ${STAGING_SCHEMA}.connect_config (night text NOT NULL, dataset text NOT NULL, resource_type text NOT NULL, document jsonb NOT NULL, sha256 text NOT NULL, PRIMARY KEY (night, dataset, resource_type))`);
         const live = await c.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'connect_config'`, [LIVE_SCHEMA]);
         if (live.rowCount) await c.query(`INSERT INTO ${STAGING_SCHEMA}.connect_config SELECT * FROM ${LIVE_SCHEMA}.connect_config WHERE night <> $1`, [night]);
