@@ -469,3 +469,21 @@ export async function runMirrorCommand(env: Env = process.env, deps: MirrorDepen
     auth.dispose();
   }
 }
+
+/**
+ * The image check the `status` command takes (`StatusOptions.imagesCheck`): are all of `CP_IMAGES` in
+ * `CP_MIRROR_DESTINATION`? Uses `CP_MIRROR_AUTHFILE` when set, else skopeo's own logins.
+ * `undefined` when either variable is unset (status then says "not checked").
+ */
+export function imagesCheckFromEnv(env: Env, skopeo?: Skopeo): (() => Promise<{ present: boolean; detail: string }>) | undefined {
+  if (!env.CP_IMAGES || !env.CP_MIRROR_DESTINATION) return undefined;
+  const destination = env.CP_MIRROR_DESTINATION;
+  return async () => {
+    const presence = await checkImagesPresent(imagesFromEnv(env), destination, { authFile: env.CP_MIRROR_AUTHFILE || undefined, skopeo: skopeo ?? skopeoAt(env.CP_SKOPEO || 'skopeo') });
+    const missing = presence.filter((p) => !p.present);
+    const detail = missing.length
+      ? `missing from ${destination}: ${missing.map((p) => `${p.image}${p.error ? ` (${p.error})` : ''}`).join(', ')}`
+      : `all in ${destination}: ${presence.map((p) => `${p.image}@${p.digest}`).join(', ')}`;
+    return { present: missing.length === 0, detail };
+  };
+}

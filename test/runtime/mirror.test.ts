@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import {
-  checkImagesPresent, copyImage, digestAt, idTokenClaims, keepReleasesFromEnv, manifestDigest, mirrorImages, parseImage, runMirrorCommand,
+  checkImagesPresent, copyImage, digestAt, idTokenClaims, imagesCheckFromEnv, keepReleasesFromEnv, manifestDigest, mirrorImages, parseImage, runMirrorCommand,
   selectReleases, skopeoAt, writeAuthFile,
 } from '../../lib/runtime/mirror';
 import { setLogSink } from '../../lib/runtime/log';
@@ -418,4 +418,15 @@ describe('real skopeo between two OCI layouts', () => {
     const real = skopeoAt('skopeo');
     await expect(copyImage(real, `oci:${c}:2.0.0`, `oci:${path.join(dir, 'oci-d')}:2.0.0`, `sha256:${'0'.repeat(64)}`)).rejects.toThrow(/expected sha256:0000/);
   });
+});
+
+test('imagesCheckFromEnv: the status command\'s check (not configured → undefined; missing → not present, named)', async () => {
+  expect(imagesCheckFromEnv({})).toBeUndefined();
+  setState({ [`${DST}/app`]: { '1.0.0': manifest('a') } });
+  const check = imagesCheckFromEnv({ CP_IMAGES: 'app:1.0.0,jobs:0.1.0', CP_MIRROR_DESTINATION: DST }, skopeo())!;
+  const r = await check();
+  expect(r.present).toBe(false);
+  expect(r.detail).toBe(`missing from ${DST}: jobs:0.1.0`);
+  const ok = await imagesCheckFromEnv({ CP_IMAGES: 'app:1.0.0', CP_MIRROR_DESTINATION: DST }, skopeo())!();
+  expect(ok).toEqual({ present: true, detail: `all in ${DST}: app:1.0.0@${sha(manifest('a'))}` });
 });
