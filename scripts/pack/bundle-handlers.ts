@@ -24,6 +24,7 @@ export function bundleHandlers(outRoot = path.join(root, 'dist', 'handlers')): s
       format: 'cjs',
       minify: true,
       sourcemap: true,
+      sourcesContent: false, // file and line are enough for --enable-source-maps; keeps the package small
       // Source paths in the map are relative to the bundle, so the bytes (and the asset hash) do not depend on the checkout's folder.
       sourceRoot: '',
       logLevel: 'warning',
