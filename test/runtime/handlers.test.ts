@@ -72,8 +72,10 @@ test('build-manifest writes each DynamoDB dataset\'s key schema (the SDK integra
   expect(manifest.entries.map((e: { key: string }) => e.key)).toContain(key);
   // Without tableName (an older state machine), nothing is described or written.
   const night2 = '2026-11-06';
-  await buildManifestHandler({ bucket, night: night2, datasets: [{ name: 'contacts', kind: 'dynamoDbTable' }] });
+  // (that night has no export files at all: the manifest is written, marks the dataset failed, and the execution fails)
+  await expect(buildManifestHandler({ bucket, night: night2, datasets: [{ name: 'contacts', kind: 'dynamoDbTable' }] })).rejects.toThrow(/contacts: no export files/);
   expect(await store.head(naming.dynamoDbTableSchemaKey(night2, 'contacts'))).toBeUndefined();
+  expect(JSON.parse((await store.getBytes(naming.manifestKey(night2))).toString('utf8')).datasets[0]).toMatchObject({ name: 'contacts', status: 'failed' });
 });
 
 test('bad events are refused with a message naming the field', async () => {
