@@ -23,8 +23,9 @@ const app = new App();
 const plan = resolvePlan(referencePlan);
 // Each stack module is loaded only when it is synthesized, so one stack's provider bindings never cost the other's time.
 if (plan.counterparties.gcp && only.includes('gcp')) {
-  const { GcpCounterpartyStack } = require('../stacks/gcp-counterparty-stack') as typeof import('../stacks/gcp-counterparty-stack');
-  new GcpCounterpartyStack(app, 'counterparty-gcp', { plan: referencePlan });
+  const { GcpCounterpartyStack, gcpStateBackendFromEnv } = require('../stacks/gcp-counterparty-stack') as typeof import('../stacks/gcp-counterparty-stack');
+  // Remote encrypted state (GCS + CMEK) from CP_GCP_STATE_BUCKET / CP_GCP_STATE_KMS_KEY; without them, the local backend and a synth warning.
+  new GcpCounterpartyStack(app, 'counterparty-gcp', { plan: referencePlan, stateBackend: gcpStateBackendFromEnv() });
 }
 if (plan.counterparties.azure && only.includes('azure')) {
   const { AzureCounterpartyStack } = require('../stacks/azure-counterparty-stack') as typeof import('../stacks/azure-counterparty-stack');
