@@ -249,7 +249,7 @@ describe('bootstrap, state and exposure', () => {
   });
 
   test('active mode restricts ingress by default: no allow-list and no opt-in is refused; the opt-in serves everyone', () => {
-    expect(() => synthPlan(withAzure({ mode: 'active' }))).toThrow(/Application: allowedIpRanges = \[\]: is empty, and an active application would take traffic from the whole internet\. Fix: give the ranges/);
+    expect(() => synthPlan(withAzure({ mode: 'active' }))).toThrow(/counterparties\.azure\.applicationAllowedIpRanges = \(not set\): is empty while mode is "active"/);
     const open = synthPlan(withAzure({ mode: 'active', applicationPublicIngress: true }));
     expect(only(open, 'azurerm_container_app').ingress.external_enabled).toBe(true);
     expect(only(open, 'azurerm_container_app').ingress.ip_security_restriction).toBeUndefined();

@@ -61,6 +61,8 @@ const validPlan: fc.Arbitrary<ProtectionPlan> = fc.record({
   p.counterparties.azure.location = g.azureLocation;
   if (g.gcpMode) p.counterparties.gcp.mode = g.gcpMode; else delete p.counterparties.gcp.mode;
   if (g.azureMode) p.counterparties.azure.mode = g.azureMode; else delete p.counterparties.azure.mode;
+  // An active Azure app is IP-restricted by default: a valid active plan names who may reach it.
+  if (g.azureMode === 'active') p.counterparties.azure.applicationAllowedIpRanges = ['203.0.113.0/24'];
   if (g.which === 'gcp') delete p.counterparties.azure;
   if (g.which === 'azure') delete p.counterparties.gcp;
   p.datasets = p.datasets.slice(0, g.datasetCount);

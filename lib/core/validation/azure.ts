@@ -51,6 +51,11 @@ export function checkAzureCounterparty(c: IssueCollector, a: Fields, allowed: re
       c.error(`counterparties.azure.${key}`, a[key], 'is not a UUID.', key === 'mirrorIdentityPrincipalId' ? 'copy the Azure stack output mirror_identity_principal_id.' : 'give the Application (client) ID of the app registration.');
     }
   }
+  const ranges = (a.applicationAllowedIpRanges ?? a.allowedIpRanges) as unknown;
+  if (a.mode === 'active' && a.applicationPublicIngress !== true && (!Array.isArray(ranges) || ranges.length === 0)) {
+    c.error('counterparties.azure.applicationAllowedIpRanges', a.applicationAllowedIpRanges, 'is empty while mode is "active": the application would take traffic from the whole internet.',
+      'give the ranges that may reach it (or allowedIpRanges), or set applicationPublicIngress: true once authentication is in front of it.');
+  }
   if (a.bootstrap !== undefined && typeof a.bootstrap !== 'boolean') c.error('counterparties.azure.bootstrap', a.bootstrap, 'must be true or false.', 'set true only for the first deploy with an empty registry.');
   if (a.applicationPublicIngress !== undefined && typeof a.applicationPublicIngress !== 'boolean') c.error('counterparties.azure.applicationPublicIngress', a.applicationPublicIngress, 'must be true or false.', 'leave it out (false) to serve only applicationAllowedIpRanges.');
   if (a.mode !== undefined && a.mode !== 'standby' && a.mode !== 'active') c.error('counterparties.azure.mode', a.mode, 'is not a mode.', 'use "standby" (default) or "active" (failover).');
