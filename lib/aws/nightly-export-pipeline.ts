@@ -191,8 +191,9 @@ export class NightlyExportPipeline extends Construct {
     const nightGiven = new sfn.Pass(this, 'Night given', { parameters: { 'night.$': '$.night' } });
     // Each branch catches its own failure (guarded), so one failed dataset never stops the others:
     // the result is one { dataset, status } per dataset, in plan order.
-    const exports = new sfn.Parallel(this, 'Export datasets', { resultPath: '$.datasets' });
-    for (const b of branches) exports.branch(b);
+    // Not named `exports`: tsc's CommonJS output reads module exports (DATASET_STATUS) as `exports.X`, which a local `exports` would shadow.
+    const exportDatasets = new sfn.Parallel(this, 'Export datasets', { resultPath: '$.datasets' });
+    for (const b of branches) exportDatasets.branch(b);
     const summarize = new sfn.Pass(this, 'Collect dataset statuses', {
       parameters: { 'statuses.$': '$.datasets[*].status' },
       resultPath: '$.summary',
@@ -237,7 +238,7 @@ export class NightlyExportPipeline extends Construct {
       .when(sfn.Condition.isPresent('$.night'), nightGiven)
       .otherwise(nightFromSchedule)
       .afterwards()
-      .next(exports)
+      .next(exportDatasets)
       .next(summarize)
       .next(anyFailed)
       .next(manifest)
