@@ -24,7 +24,8 @@ import { FixtureConnectClient, type ConnectFixture } from '../../lib/runtime/exp
 import { formatBytes, mapLimit } from '../../lib/runtime/util';
 import { startAzurite, startMoto, startPostgres, stopAll, type MotoService } from '../services';
 import { awsClients, azureCounterparty, createBucket, createExportBucket, drillPlan, motoEnv } from './primary';
-import { changeCrm, contactItem, FULL_SIZE, putRecording, QUICK_SIZE, recordingKey, seedContactRecords, seedCrm, seedRecordings, writeItems, type SeededRecording } from './seed';
+import { changeCrm, contactItem, deleteRecording, FULL_SIZE, putRecording, QUICK_SIZE, recordingKey, seedContactRecords, seedCrm, seedRecordings, writeItems, type SeededRecording } from './seed';
+import { formatV2Scenario } from './format-v2';
 import { runPrimaryNight, type NightResult, type PrimarySources } from './night';
 import { modelDigest, pgDigests, standbyDynamoDigest, standbyObjects } from './compare';
 
@@ -204,12 +205,16 @@ async function main(): Promise<void> {
 
   // ------------------------------------------------------------------ night 2: change ~1 %
   const night2 = nightId(-1);
+  const night1Recordings = new Map(recordings);
   const change = await stage('change about 1 % of the data', async () => {
     const keys = [...recordings.keys()];
     const every = 100;
     const changed: SeededRecording[] = await mapLimit(keys.filter((_, i) => i % every === 3), 8, (k) => putRecording(s3, sourceBucket, k, recordings.get(k)!.size));
     const added: SeededRecording[] = await mapLimit(Array.from({ length: Math.ceil(keys.length / 200) }, (_, i) => recordingKey(keys.length + i)), 8, (k) => putRecording(s3, sourceBucket, k, 150_000));
     for (const r of [...changed, ...added]) recordings.set(r.key, r);
+    const erased = keys[5]; // format v2: one recording deleted on night 2 (night 1 must still restore it)
+    await deleteRecording(s3, sourceBucket, erased);
+    recordings.delete(erased);
     const itemIds = Array.from({ length: Math.ceil(size.contactRecords / 100) }, (_, i) => i * 100 + 7);
     const items = [...itemIds.map((i) => contactItem(i, 2)), ...Array.from({ length: 50 }, (_, i) => contactItem(size.contactRecords + i))];
     await writeItems(ddb, ds.contacts.tableName, items);
@@ -222,6 +227,11 @@ async function main(): Promise<void> {
   const transferRatio = n2Changed.bytes > 0 ? n2.copy.bytes / n2Changed.bytes : 0;
   check('night 2: transfer moved only what changed (≤ 1.05x)', transferRatio <= 1.05 && n2.copy.bytes > 0, `rclone moved ${formatBytes(n2.copy.bytes)} in ${n2.copy.objects} objects; the export bucket changed ${formatBytes(n2Changed.bytes)} in ${n2Changed.objects} objects; ratio ${transferRatio.toFixed(3)}`);
   const n1Changed = changedBytes(n1.before, n1.after);
+  const v2 = await stage('format v2: restore night 1 and night 2 recordings from the counterparty, then prune', () => formatV2Scenario({
+    store: cp.store, dataset: ds.recordings.name,
+    night1: { night: night1, expected: night1Recordings }, night2: { night: night2, expected: recordings },
+  }), (r) => r.checks.map((c) => `${c.check}: ${c.ok ? 'ok' : 'FAILED'}`).join('; '));
+  for (const c of v2.checks) check(c.check, c.ok, c.detail);
 
   // ------------------------------------------------------------------ benchmarks (data path)
   const bench = await stage('benchmarks: verifier vs sha256sum, restore vs pg_restore', async () => {

@@ -4,7 +4,7 @@
  * Sizes come from {@link SeedSize}; the default is the issue's size.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BatchWriteItemCommand, CreateTableCommand, UpdateContinuousBackupsCommand, type DynamoDBClient, type WriteRequest, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { Client } from 'pg';
 import { mapLimit } from '../../lib/runtime/util';
@@ -153,4 +153,9 @@ export async function changeCrm(pg: { host: string; port: number; user: string }
   } finally {
     await c.end();
   }
+}
+
+/** Deletes a recording on the primary (the drill's night-2 erasure). */
+export async function deleteRecording(s3: S3Client, bucket: string, key: string): Promise<void> {
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
