@@ -85,5 +85,9 @@ export async function exportDynamoDbTable(opts: DynamoExportOptions): Promise<Dy
   if (!table?.TableArn) throw new RuntimeError(`DynamoDB table ${opts.tableName} not found`);
   const exportArn = await startDynamoDbExport(opts.client, table.TableArn, opts.bucket, prefix, opts.exportTime);
   const d = await waitForDynamoDbExport(opts.client, exportArn, opts);
-  return { exportArn, status: d.ExportStatus ?? 'COMPLETED', itemCount: Number(d.ItemCount ?? 0), billedSizeBytes: Number(d.BilledSizeBytes ?? 0), exportManifest: d.ExportManifest };
+  const itemCount = Number(d.ItemCount ?? 0);
+  // The item count the export reports, beside it: the counterparty checks the data files against it
+  // (AWS also writes AWSDynamoDB/<id>/manifest-summary.json with itemCount; emulators may not).
+  if (opts.store) await opts.store.put(`${prefix}export-summary.json`, `${canonicalJson({ exportArn, itemCount, status: d.ExportStatus ?? 'COMPLETED' })}\n`, { contentType: 'application/json' });
+  return { exportArn, status: d.ExportStatus ?? 'COMPLETED', itemCount, billedSizeBytes: Number(d.BilledSizeBytes ?? 0), exportManifest: d.ExportManifest };
 }
