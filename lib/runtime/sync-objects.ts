@@ -25,6 +25,8 @@ import { hashStream } from './util';
 
 /** @deprecated format v1's source-ETag metadata name; v2 keeps the ETag in the index. */
 export const SOURCE_ETAG_METADATA = 'cp-source-etag';
+/** At most this many copied blob keys are returned in the result. */
+export const MAX_REPORTED_KEYS = 1000;
 /** CopyObject's limit; larger objects are copied with multipart UploadPartCopy. */
 export const MAX_COPY_OBJECT_BYTES = 5 * 1024 ** 3;
 /** Part size of a multipart copy (at least this; more when 10,000 parts would not cover the object). */
@@ -65,7 +67,7 @@ export interface SyncObjectsResult {
   /** Objects whose index entry was carried over (same ETag and size). */
   readonly skipped: number;
   readonly bytesCopied: number;
-  /** Blob keys written this night, sorted. */
+  /** Blob keys written this night, sorted (the first 1,000 written, so a seed night stays in bounded memory). */
   readonly copiedKeys: readonly string[];
   readonly added: number;
   readonly changed: number;
@@ -162,6 +164,7 @@ export async function syncObjects(opts: SyncObjectsOptions): Promise<SyncObjects
   const copiedKeys: string[] = [];
   let hashed = 0;
   let bytesCopied = 0;
+  let copiedBlobs = 0;
   const resolve = async (o: ListedObject, _prev?: IndexEntry): Promise<ResolvedObject> => {
     const where = `s3://${opts.sourceBucket}/${o.key}`;
     const head = await src.send(new HeadObjectCommand({ Bucket: opts.sourceBucket, Key: o.key, ChecksumMode: 'ENABLED', IfMatch: o.etag || undefined }));
@@ -190,9 +193,15 @@ export async function syncObjects(opts: SyncObjectsOptions): Promise<SyncObjects
       })();
       inflight.set(sha256, once);
     }
-    const copied = await once;
+    let copied: boolean;
+    try {
+      copied = await once;
+    } finally {
+      if (mine) inflight.delete(sha256); // only in-flight copies are shared; a later duplicate finds the blob by HEAD
+    }
     if (mine && copied) {
-      copiedKeys.push(blob);
+      copiedBlobs++;
+      if (copiedKeys.length < MAX_REPORTED_KEYS) copiedKeys.push(blob);
       bytesCopied += size;
     }
     return { sha256, size, version, contentType, metadata, copied: mine && copied };
@@ -204,7 +213,7 @@ export async function syncObjects(opts: SyncObjectsOptions): Promise<SyncObjects
   const n = built.index.night;
   copiedKeys.sort();
   return {
-    night, examined: built.records, copied: copiedKeys.length, skipped: built.records - n.added - n.changed, bytesCopied, copiedKeys,
+    night, examined: built.records, copied: copiedBlobs, skipped: built.records - n.added - n.changed, bytesCopied, copiedKeys,
     added: n.added, changed: n.changed, removed: n.removed, hashed, checkpoint: built.checkpoint, summaryKey: built.summaryKey, index: built.index,
   };
 }

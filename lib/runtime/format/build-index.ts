@@ -11,6 +11,7 @@ import type { ObjectStore } from '../stores/types';
 import { diffListing, mapOrdered, type DiffStep, type ListedObject } from './merge';
 import { ShardWriter, INDEX_SHARD_RECORDS } from './ndjson';
 import { viewOf } from './read';
+import { remember } from './dedupe';
 import type { ChangeRecord, DatasetIndex, IndexEntry, IndexRun } from './types';
 
 /** Nights between full checkpoints of a dataset's index. @default 7 */
@@ -75,6 +76,7 @@ export function defaultRunId(now = new Date()): string {
 
 async function* none(): AsyncIterable<IndexEntry> { /* empty view */ }
 
+
 type Resolved = { step: DiffStep; entry?: IndexEntry; copied?: boolean };
 
 export async function buildNightIndex(opts: BuildIndexOptions): Promise<BuildIndexResult> {
@@ -118,7 +120,7 @@ export async function buildNightIndex(opts: BuildIndexOptions): Promise<BuildInd
       const rec: ChangeRecord = { op, ...entry };
       await changes.write(rec);
       if (!seen.has(entry.sha256)) {
-        seen.add(entry.sha256);
+        remember(seen, entry.sha256);
         counts.newBlobs++;
         counts.newBlobBytes += entry.size;
       }

@@ -9,6 +9,7 @@ import { sha256Hex } from '../util';
 import { nightDayNumber } from './keys';
 import { parseManifest, type Manifest, type ManifestDataset } from './manifest';
 import { applyChanges } from './merge';
+import { remember } from './dedupe';
 import { readRun } from './ndjson';
 import type { BlobRef, ChangeRecord, DatasetIndex, IndexEntry } from './types';
 
@@ -65,7 +66,7 @@ export interface NightReader extends StoredManifest {
   entries(dataset: string): AsyncIterable<IndexEntry>;
   /** What changed in an `s3Bucket` dataset that night (added, changed, removed), sorted by key. */
   changes(dataset: string): AsyncIterable<ChangeRecord>;
-  /** The blobs named by the night's added and changed entries (each once): what a verifier must hash. */
+  /** The blobs named by the night's added and changed entries (each once within a window of 100,000): what a verifier must hash. */
   newBlobs(dataset?: string): AsyncIterable<BlobRef & { readonly dataset: string }>;
 }
 
@@ -89,7 +90,7 @@ export async function readNight(store: ObjectStore, night: string): Promise<Nigh
     for (const n of names) {
       for await (const c of changes(n)) {
         if (c.op === 'remove' || seen.has(c.sha256)) continue;
-        seen.add(c.sha256);
+        remember(seen, c.sha256);
         yield { sha256: c.sha256, size: c.size, dataset: n };
       }
     }
