@@ -12,7 +12,7 @@ import { naming } from '../core';
 import type { DatasetKind } from '../core';
 import { ManifestError, oneLine } from './errors';
 import {
-  DATASET_KINDS_V2, listNights, parseManifest, readManifestV2, serializeManifest, viewOf, compareUtf8,
+  DATASET_KINDS_V2, listNights, parseManifest, readManifestV2, requiredFiles, serializeManifest, viewOf, compareUtf8,
   type IndexSummary, type Manifest, type ManifestDataset, type ManifestEntry, type StoredManifest,
 } from './format';
 import type { ObjectStore } from './stores/types';
@@ -29,8 +29,8 @@ export function listManifestNights(store: ObjectStore): Promise<string[]> {
 
 /**
  * @deprecated Adapter for code written against v1 (one `entries` list holding every object): the
- * manifest with `entries` extended by every blob the night's `s3Bucket` views reference (key = blob
- * key, each once). It holds the whole view in memory: use `readNight` from `./format` instead.
+ * manifest with `entries` extended by the earlier nights' index files its views need
+ * ({@link requiredFiles}) and every blob the night's `s3Bucket` views reference (key = blob key, each once). It holds the whole view in memory: use `readNight` from `./format` instead.
  * `sha256` and `bytes` are those of the stored manifest.
  */
 export async function readManifest(store: ObjectStore, night: string): Promise<StoredManifest> {
@@ -41,7 +41,7 @@ export async function readManifest(store: ObjectStore, night: string): Promise<S
     if (!d.index) continue;
     for await (const e of viewOf(store, d.index)) if (!blobs.has(e.blob)) blobs.set(e.blob, { key: e.blob, size: e.size, sha256: e.sha256, dataset: d.name });
   }
-  const entries = [...m.entries, ...blobs.values()].sort((a, b) => compareUtf8(a.key, b.key));
+  const entries = [...requiredFiles(m), ...blobs.values()].sort((a, b) => compareUtf8(a.key, b.key));
   const totals = { objects: entries.length, bytes: entries.reduce((n, e) => n + e.size, 0) };
   return { ...stored, manifest: { ...m, entries, totals } };
 }

@@ -9,7 +9,7 @@ export { parseManifest, serializeManifest, unsupportedVersionMessage, DATASET_KI
 export { readIndexFile, readRun, ShardWriter, INDEX_SHARD_RECORDS } from './ndjson';
 export { applyChanges, diffListing, mapOrdered, forEachLimit, Peekable, type ListedObject, type DiffStep } from './merge';
 export {
-  listNights, listNightsByKey, readManifestV2, readNight, viewOf, scrubPrefixes, inScrubSubset, scrubSubset, listBlobs,
+  listNights, listNightsByKey, readManifestV2, readNight, requiredFiles, viewOf, scrubPrefixes, inScrubSubset, scrubSubset, listBlobs,
   type StoredManifest, type NightReader, type Coverage,
 } from './read';
 export { checkObject, checkNightFiles, checkBlobs, checkNight, type BadObject, type CheckResult, type CheckOptions, type NightCheck } from './blob-check';

@@ -6,8 +6,8 @@ import { naming } from '../../core';
 import { ManifestError } from '../errors';
 import type { ObjectStore } from '../stores/types';
 import { sha256Hex } from '../util';
-import { nightDayNumber } from './keys';
-import { parseManifest, type Manifest, type ManifestDataset } from './manifest';
+import { parseManifest, type Manifest, type ManifestDataset, type ManifestEntry } from './manifest';
+import { compareUtf8, nightDayNumber } from './keys';
 import { applyChanges } from './merge';
 import { remember } from './dedupe';
 import { readRun } from './ndjson';
@@ -48,6 +48,22 @@ export async function readManifestV2(store: ObjectStore, night: string): Promise
   const manifest = parseManifest(bytes, `${store.url}/${key}`);
   if (manifest.night !== night) throw new ManifestError(`corrupt manifest ${store.url}/${key}: it says night ${manifest.night}`);
   return { manifest, sha256: sha256Hex(bytes), bytes, key };
+}
+
+/**
+ * Every file a night needs besides its blobs, with the SHA-256 the manifest pins: its own entries,
+ * plus the index files of earlier nights its views are rebuilt from (the checkpoint and change runs).
+ * What an exit bundle or a full copy of one night must carry. Sorted by key.
+ */
+export function requiredFiles(manifest: Manifest): ManifestEntry[] {
+  const out = new Map<string, ManifestEntry>(manifest.entries.map((e) => [e.key, e]));
+  for (const d of manifest.datasets) {
+    if (!d.index) continue;
+    for (const r of [d.index.checkpoint, ...d.index.since, d.index.night]) {
+      for (const f of r.files) if (!out.has(f.key)) out.set(f.key, { key: f.key, size: f.size, sha256: f.sha256, dataset: d.name });
+    }
+  }
+  return [...out.values()].sort((a, b) => compareUtf8(a.key, b.key));
 }
 
 /** The full view of an `s3Bucket` dataset from its index: the checkpoint with each later night's changes applied, streamed. */
