@@ -51,6 +51,13 @@ export interface FreshnessAlertsProps {
    */
   readonly mirrorJobName?: string;
   /**
+   * Disable the verify/restore policies (data age, nothing reported, verify and restore failure). The composed
+   * counterparty sets it while `mode` is `active`: the nightly verify-and-restore is paused then, so those
+   * conditions would fire every night. Job-execution, transfer and image alerts stay on.
+   * @default false
+   */
+  readonly verifyPaused?: boolean;
+  /**
    * Alert on Storage Transfer Service failures.
    * @default true
    */
@@ -139,14 +146,16 @@ export class FreshnessAlerts extends Construct {
     }
 
     const h = props.freshnessHours;
+    const verifyOn = !(props.verifyPaused ?? false);
     this.freshnessPolicy = this.logMatch('FreshnessPolicy', `${prefix}: data older than RPO + grace (${h} h)`, 'CRITICAL',
       `resource.type="cloud_run_job" AND jsonPayload.event=("counterparty.verify" OR "counterparty.restore") AND jsonPayload.stale=true`,
-      `A verify or restore run reported \`stale = true\`: the newest verified or restored night is older than ${h} hours (or there is none). The primary may be dark or the copy stuck. Run \`npm run status\` (docs/runtime.md) and check the transfer job.`);
+      `A verify or restore run reported \`stale = true\`: the newest verified or restored night is older than ${h} hours (or there is none). The primary may be dark or the copy stuck. Run \`npm run status\` (docs/runtime.md) and check the transfer job.`, verifyOn);
     const conditions = [silence(props.metricName, h, 'counterparty.verify'), silence(`${props.metricName}_restore`, h, 'counterparty.restore')];
     if (this.mirrorMetric) conditions.push(silence(`${props.metricName}_mirror`, MIRROR_SILENCE_HOURS, 'counterparty.mirror'));
     this.silencePolicy = new MonitoringAlertPolicy(this, 'SilencePolicy', {
       project: props.projectId,
       displayName: `${prefix}: nothing reported within RPO + grace (${h} h)`,
+      enabled: verifyOn,
       combiner: 'OR',
       severity: 'CRITICAL',
       conditions,
@@ -159,9 +168,9 @@ export class FreshnessAlerts extends Construct {
         'The nightly keyless pull from the primary logged a failed action. Check the transfer job\'s operations (`gcloud transfer operations list`) and the AWS reader role\'s trust (storage_transfer_subject_id).');
     }
     this.verifyFailurePolicy = this.logMatch('VerifyFailurePolicy', `${prefix}: verification failed`, 'CRITICAL', jobLog(verifyJob, 'jsonPayload.event="counterparty.verify"', 'jsonPayload.result="failure"'),
-      'A verify run ended `failure` (its `reason` and `error` say why: verification-failed, incomplete-night, rollback, record-write-failed, ...). See docs/runtime.md.');
+      'A verify run ended `failure` (its `reason` and `error` say why: verification-failed, incomplete-night, rollback, record-write-failed, ...). See docs/runtime.md.', verifyOn);
     this.restoreFailurePolicy = this.logMatch('RestoreFailurePolicy', `${prefix}: restore failed`, 'CRITICAL', jobLog(verifyJob, 'jsonPayload.event="counterparty.restore"', 'jsonPayload.result="failure"'),
-      'A restore into the standby ended `failure`; the standby keeps its previous night. The line\'s `reason` and `error` say why (restore-failed, older-night, not-verified, ...).');
+      'A restore into the standby ended `failure`; the standby keeps its previous night. The line\'s `reason` and `error` say why (restore-failed, older-night, not-verified, ...).', verifyOn);
     this.jobFailurePolicy = this.jobExecutions(prefix);
     if (props.mirrorJobName) {
       this.imagePresencePolicy = this.logMatch('ImagePresencePolicy', `${prefix}: an image of the plan is missing from Artifact Registry`, 'CRITICAL',
@@ -192,10 +201,11 @@ export class FreshnessAlerts extends Construct {
     });
   }
 
-  private logMatch(id: string, displayName: string, severity: string, filter: string, content: string): MonitoringAlertPolicy {
+  private logMatch(id: string, displayName: string, severity: string, filter: string, content: string, enabled = true): MonitoringAlertPolicy {
     return new MonitoringAlertPolicy(this, id, {
       project: this.props.projectId,
       displayName,
+      enabled,
       combiner: 'OR',
       severity,
       conditions: [{ displayName, conditionMatchedLog: { filter } }],
@@ -210,6 +220,7 @@ export class FreshnessAlerts extends Construct {
     return new MonitoringAlertPolicy(this, 'JobFailurePolicy', {
       project: this.props.projectId,
       displayName: `${prefix}: a job execution failed`,
+      enabled: true,
       combiner: 'OR',
       severity: 'ERROR',
       conditions: [{

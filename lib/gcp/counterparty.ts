@@ -202,6 +202,7 @@ export class GcpCounterparty extends Construct {
         awsRegion: plan.primary.region,
         tokenAudience: naming.gcpImageMirrorTokenAudience(plan),
         scheduleCronUtc: schedule.copyCronUtc,
+        paused: gcp.mode === 'active',
         dependsOn: this.registry.mirrorWriteGrant ? [this.registry.mirrorWriteGrant] : undefined,
         labels,
       });
@@ -228,6 +229,7 @@ export class GcpCounterparty extends Construct {
       verifyJobName: jobNames.verify,
       jobNames: [jobNames.verify, jobNames.mirror, jobNames.prune],
       mirrorJobName: jobNames.mirror,
+      verifyPaused: gcp.mode === 'active',
       freshnessHours: plan.rpoHours + plan.alarmGraceHours,
       notificationChannels: channels && channels.length > 0 ? channels : undefined,
       emails: plan.notifications.emails,

@@ -52,6 +52,12 @@ export interface ImageMirrorJobProps {
   /** Nightly, as a UTC 5-field cron (the composed counterparty uses the copy time). */
   readonly scheduleCronUtc: string;
   /**
+   * Pause the nightly trigger (on demand still works). The composed counterparty pauses it while `mode` is
+   * `active`: the primary's ECR is then presumed gone, and the images are already here.
+   * @default false
+   */
+  readonly paused?: boolean;
+  /**
    * Resources the job waits for (e.g. the registry write grant).
    * @default []
    */
@@ -87,6 +93,7 @@ export class ImageMirrorJob extends Construct {
       serviceAccountEmail: props.serviceAccountEmail,
       serviceAccountMember: props.serviceAccountMember,
       scheduleCronUtc: props.scheduleCronUtc,
+      paused: props.paused,
       description: `Mirrors the plan's images (and the last ${props.keepReleases} releases) from ${props.sourceRegistry} into ${props.destinationRegistry}, by digest.`,
       env: [
         { name: 'CP_MIRROR_SOURCE', value: props.sourceRegistry },

@@ -158,6 +158,16 @@ describe('GcpCounterparty from the reference plan', () => {
     expect(only(active.json, 'google_cloud_run_v2_service').template.scaling.min_instance_count).toBeGreaterThanOrEqual(1);
     // Once active, the nightly restore must not overwrite the live database.
     expect([scheduler(json, 'acme-cc-verify').paused, scheduler(active.json, 'acme-cc-verify').paused]).toEqual([false, true]);
+    // ECR is presumed gone once active: the nightly mirror pauses (on demand still works); prune goes on.
+    expect([scheduler(json, 'acme-cc-mirror').paused, scheduler(active.json, 'acme-cc-mirror').paused]).toEqual([false, true]);
+    expect(scheduler(active.json, 'acme-cc-prune').paused).toBe(false);
+    // The verify/restore alerts would fire every night while the restore is paused: disabled; the rest stay on.
+    const enabled = (j: TfJson) => Object.fromEntries(resources(j, 'google_monitoring_alert_policy').map((p) => [p.display_name.replace(/^Counterparty: /, '').replace(/ \(\d+ h\)$/, ''), p.enabled]));
+    expect(Object.values(enabled(json)).every((e) => e === true)).toBe(true);
+    expect(enabled(active.json)).toEqual({
+      'data older than RPO + grace': false, 'nothing reported within RPO + grace': false, 'verification failed': false, 'restore failed': false,
+      'nightly transfer failed': true, 'a job execution failed': true, 'an image of the plan is missing from Artifact Registry': true,
+    });
     // The switch changes only the service: the data side is identical.
     const dataSide = (j: TfJson) => JSON.stringify(['google_storage_bucket', 'google_sql_database_instance', 'google_storage_transfer_job', 'google_kms_crypto_key'].map((t) => j.resource[t]));
     expect(dataSide(active.json)).toBe(dataSide(json));
