@@ -315,8 +315,10 @@ export const ACR_REFRESH_TOKEN_USER = '00000000-0000-0000-0000-000000000000';
 
 /**
  * An ACR refresh token for `registry` from an Entra access token: ACR's documented Entra (AAD) token
- * exchange, `POST https://<registry>/oauth2/exchange` (grant_type=access_token). skopeo then logs in
- * with user {@link ACR_REFRESH_TOKEN_USER} and this token as the password.
+ * exchange, `POST https://<registry>/oauth2/exchange` (grant_type=access_token; "Azure Container Registry
+ * integration with Azure Active Directory", https://azure.github.io/acr/AAD-OAuth.html). skopeo then logs in
+ * with user {@link ACR_REFRESH_TOKEN_USER} and this token as the password. The Entra token's resource is
+ * `https://containerregistry.azure.net` (the Azure SDK's default ACR audience; `CP_ACR_TOKEN_RESOURCE` overrides it).
  */
 export async function acrRefreshToken(registry: string, entraAccessToken: string, endpoint = `https://${registry}/oauth2/exchange`): Promise<string> {
   const body = new URLSearchParams({ grant_type: 'access_token', service: registry, access_token: entraAccessToken });
