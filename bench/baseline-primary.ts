@@ -376,7 +376,7 @@ export class BaselinePrimary extends Construct {
     let connectFn: nodejs.NodejsFunction | undefined;
     let staging: s3.Bucket | undefined;
     const guarded = (name: string, branch: sfn.IChainable): sfn.IChainable => {
-      const wrapper = new sfn.Parallel(ne, `Dataset ${name}`, { resultSelector: { dataset: name, status: 'exported' } });
+      const wrapper = new sfn.Parallel(ne, `Dataset ${name}`, { resultSelector: { dataset: name, status: 'exported', error: '' } });
       wrapper.branch(branch);
       wrapper.addCatch(new sfn.Pass(ne, `${name} failed`, { parameters: { dataset: name, status: 'failed', 'error.$': '$.error' } }), { errors: [sfn.Errors.ALL], resultPath: '$.error' });
       return wrapper;
@@ -471,12 +471,15 @@ export class BaselinePrimary extends Construct {
             actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging'],
             resources: [source.arnForObjects(ds.prefix ? `${ds.prefix}*` : '*')],
           }));
-          readUnder(syncTd.taskRole, `objects/${ds.name}/*`);
-          writeUnder(syncTd.taskRole, `objects/${ds.name}/*`);
+          readUnder(syncTd.taskRole, 'blobs/sha256/*');
+          writeUnder(syncTd.taskRole, 'blobs/sha256/*');
+          readUnder(syncTd.taskRole, 'nights/*');
+          writeUnder(syncTd.taskRole, `nights/*/${ds.name}/*`);
           return guarded(ds.name, runTask(`Sync ${ds.name}`, syncTd, network!, 'sync-objects', {
             CP_DATASET: ds.name,
             CP_SOURCE_BUCKET: source.bucketName,
             ...(ds.prefix ? { CP_SOURCE_PREFIX: ds.prefix } : {}),
+            CP_NIGHT: sfn.JsonPath.stringAt('$.night'),
           }));
         }
         case 'postgres': {
@@ -561,7 +564,7 @@ export class BaselinePrimary extends Construct {
         bucket: bucket.bucketName,
         'night.$': '$.night',
         datasets: plan.datasets.map((d) => (d.kind === 'dynamoDbTable' ? { name: d.name, kind: d.kind, tableName: d.tableName } : { name: d.name, kind: d.kind })),
-        'results.$': '$.datasets',
+        failures: Object.fromEntries(plan.datasets.map((d, i) => [`${d.name}.$`, `$.datasets[${i}].error`])),
       }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: true,
@@ -746,7 +749,7 @@ export class BaselinePrimary extends Construct {
     if (s3Datasets.length > 0) {
       const seed = new Construct(this, 'InitialSeed');
       seed.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
-      const reports = new s3.Bucket(seed, 'Reports', {
+      const reports = new s3.Bucket(seed, 'Bucket', {
         encryption: s3.BucketEncryption.KMS,
         encryptionKey: exportKey,
         bucketKeyEnabled: true,
@@ -756,18 +759,17 @@ export class BaselinePrimary extends Construct {
         minimumTLSVersion: 1.2,
         objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         serverAccessLogsBucket: accessLogs,
-        serverAccessLogsPrefix: 'initial-seed-reports/',
+        serverAccessLogsPrefix: 'initial-seed/',
         removalPolicy: RemovalPolicy.RETAIN,
-        lifecycleRules: [{ id: 'expire-seed-reports', expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(1) }],
+        lifecycleRules: [{ id: 'expire-seed', expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(1), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
       });
       const batchRole = new iam.Role(seed, 'BatchOperationsRole', {
         assumedBy: new iam.ServicePrincipal('batchoperations.s3.amazonaws.com'),
         description: 'S3 Batch Operations: copies the protected source buckets into the Counterparty export bucket (initial seed)',
       });
-      writeUnder(batchRole, 'objects/*');
-      iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:PutObjectTagging'], resourceArns: [bucket.arnForObjects('objects/*')] });
-      iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:PutObject'], resourceArns: [reports.arnForObjects('*')] });
+      iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'], resourceArns: [reports.arnForObjects('*')] });
       iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:GetBucketLocation'], resourceArns: [reports.bucketArn] });
+      batchRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [exportKey.keyArn], conditions: viaS3 }));
       const passRole = [new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [batchRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'batchoperations.s3.amazonaws.com' } } })];
       const choice = new sfn.Choice(seed, 'Which dataset?');
       for (const ds of s3Datasets) {
@@ -784,8 +786,8 @@ export class BaselinePrimary extends Construct {
             Priority: 10,
             RoleArn: batchRole.roleArn,
             Description: `Counterparty initial seed of ${ds.name}`,
-            Operation: { S3PutObjectCopy: { TargetResource: bucket.bucketArn, TargetKeyPrefix: `objects/${ds.name}`, MetadataDirective: 'COPY', ChecksumAlgorithm: 'SHA256', BucketKeyEnabled: true, SSEAwsKmsKeyId: exportKey.keyArn } },
-            Report: { Bucket: reports.bucketArn, Prefix: ds.name, Format: 'Report_CSV_20180820', Enabled: true, ReportScope: 'AllTasks' },
+            Operation: { S3PutObjectCopy: { TargetResource: reports.bucketArn, TargetKeyPrefix: `copies/${ds.name}`, MetadataDirective: 'COPY', ChecksumAlgorithm: 'SHA256', BucketKeyEnabled: true, SSEAwsKmsKeyId: exportKey.keyArn } },
+            Report: { Bucket: reports.bucketArn, Prefix: `reports/${ds.name}`, Format: 'Report_CSV_20180820', Enabled: true, ReportScope: 'AllTasks' },
             ManifestGenerator: {
               S3JobManifestGenerator: {
                 ExpectedBucketOwner: stack.account,
@@ -856,6 +858,11 @@ export class BaselinePrimary extends Construct {
       });
       seedAlarm.addAlarmAction(new cwActions.SnsAction(topic));
       seedAlarm.addOkAction(new cwActions.SnsAction(topic));
+      if (syncTd) {
+        iam.Grant.addToPrincipal({ grantee: syncTd.taskRole, actions: ['s3:GetObject', 's3:GetObjectAttributes'], resourceArns: [reports.arnForObjects('copies/*')] });
+        iam.Grant.addToPrincipal({ grantee: syncTd.taskRole, actions: ['s3:ListBucket'], resourceArns: [reports.bucketArn] });
+        syncTd.defaultContainer?.addEnvironment('CP_SEED_BUCKET', reports.bucketName);
+      }
     }
 
     new CfnOutput(this, 'ExportBucketName', { value: bucket.bucketName, description: 'Immutable export bucket (naming.exportBucketName)' });

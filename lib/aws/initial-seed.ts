@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { naming, type Dataset, type S3BucketDataset } from '../core';
+import type { Dataset, S3BucketDataset } from '../core';
 import { ImmutableExportBucket, type IImmutableExportBucket } from './immutable-export-bucket';
 import type { DatasetSource } from './nightly-export-pipeline';
 
@@ -17,6 +18,19 @@ import type { DatasetSource } from './nightly-export-pipeline';
  * 50 objects/s and 50 MiB/s (docs/aws.md "Initial seed: timing model").
  */
 export const INITIAL_SEED_THRESHOLD = { objects: 250_000, bytes: 250 * 1024 ** 3 } as const;
+
+/** Where the seed's copies of a dataset land in the seed bucket: `copies/<dataset>/<source key>`. */
+export function seedCopiesPrefix(datasetName: string): string {
+  return `copies/${datasetName}/`;
+}
+
+/** Where a dataset's seed job completion reports land in the seed bucket. */
+export function seedReportsPrefix(datasetName: string): string {
+  return `reports/${datasetName}`;
+}
+
+/** The environment variable that tells `sync-objects` the seed bucket (its copies carry an S3-computed SHA-256). */
+export const SEED_BUCKET_ENV = 'CP_SEED_BUCKET';
 
 /** The S3 Batch Operations job states after which the seed stops polling. */
 export const BATCH_JOB_FINAL_STATES = ['Complete', 'Failed', 'Cancelled'] as const;
@@ -57,18 +71,21 @@ export interface InitialSeedProps {
  * with `{"dataset": "<name>"}` (and optionally `"inventoryManifest": {"key", "etag"}`,
  * an S3 Inventory report's manifest.json), that creates an S3 Batch Operations
  * `S3PutObjectCopy` job copying the source bucket (or its prefix) into
- * `objects/<dataset>/<source key>` of the export bucket with an S3-computed
- * SHA-256 checksum per object, waits for it, and fails (alarmed) unless every
- * task succeeded. The job's completion report goes to an unlocked report
- * bucket. The nightly `sync-objects` then copies only the change.
+ * `copies/<dataset>/<source key>` of the (unlocked) seed bucket with an
+ * S3-computed full-object SHA-256 per object, waits for it, and fails
+ * (alarmed) unless every task succeeded. It feeds `sync-objects` (see
+ * {@link InitialSeed.feed}): format v2 names a blob by its SHA-256, which Batch
+ * Operations cannot compute into a key, so the seed's copies give the first
+ * night each object's SHA-256 and a server-side copy source without reading
+ * the bytes through the task.
  */
 export class InitialSeed extends Construct {
   /** The state machine. */
   public readonly stateMachine: sfn.StateMachine;
   /** The role S3 Batch Operations assumes. */
   public readonly batchRole: iam.Role;
-  /** Where the jobs' completion reports go (unlocked; reports expire after 90 days). */
-  public readonly reportBucket: s3.Bucket;
+  /** The seed bucket (unlocked, the export key): `copies/<dataset>/...` and `reports/<dataset>/...`, expired after 90 days. */
+  public readonly seedBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: InitialSeedProps) {
     super(scope, id);
@@ -83,7 +100,7 @@ export class InitialSeed extends Construct {
     const exportBucket = props.exportBucket;
     const accessLogs = exportBucket instanceof ImmutableExportBucket ? exportBucket.accessLogBucket : undefined;
 
-    this.reportBucket = new s3.Bucket(this, 'Reports', {
+    this.seedBucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: exportBucket.encryptionKey,
       bucketKeyEnabled: true,
@@ -93,20 +110,23 @@ export class InitialSeed extends Construct {
       minimumTLSVersion: 1.2,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: accessLogs ? 'initial-seed-reports/' : undefined,
+      serverAccessLogsPrefix: accessLogs ? 'initial-seed/' : undefined,
       removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ id: 'expire-seed-reports', expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(1) }],
+      // A transit copy: by then the nights have taken the content into blobs/.
+      lifecycleRules: [{ id: 'expire-seed', expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(1), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
     });
 
     this.batchRole = new iam.Role(this, 'BatchOperationsRole', {
       assumedBy: new iam.ServicePrincipal('batchoperations.s3.amazonaws.com'),
       description: 'S3 Batch Operations: copies the protected source buckets into the Counterparty export bucket (initial seed)',
     });
-    exportBucket.grantWriteUnder(this.batchRole, `${naming.OBJECTS_PREFIX}*`);
-    iam.Grant.addToPrincipal({ grantee: this.batchRole, actions: ['s3:PutObjectTagging'], resourceArns: [exportBucket.bucket.arnForObjects(`${naming.OBJECTS_PREFIX}*`)] });
-    // The reports bucket shares the export key, whose use through S3 grantWriteUnder already allows.
-    iam.Grant.addToPrincipal({ grantee: this.batchRole, actions: ['s3:PutObject'], resourceArns: [this.reportBucket.arnForObjects('*')] });
-    iam.Grant.addToPrincipal({ grantee: this.batchRole, actions: ['s3:GetBucketLocation'], resourceArns: [this.reportBucket.bucketArn] });
+    iam.Grant.addToPrincipal({ grantee: this.batchRole, actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'], resourceArns: [this.seedBucket.arnForObjects('*')] });
+    iam.Grant.addToPrincipal({ grantee: this.batchRole, actions: ['s3:GetBucketLocation'], resourceArns: [this.seedBucket.bucketArn] });
+    this.batchRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [exportBucket.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+    }));
     if (props.inventoryBucket) {
       props.inventoryBucket.grantRead(this.batchRole);
     }
@@ -121,9 +141,9 @@ export class InitialSeed extends Construct {
       this.grantSourceRead(source, ds.prefix);
       const copy = {
         S3PutObjectCopy: {
-          TargetResource: exportBucket.bucket.bucketArn,
-          // objects/<dataset>/<source key>: the key sync-objects gives the same object.
-          TargetKeyPrefix: naming.datasetObjectsPrefix(ds.name).replace(/\/$/, ''),
+          TargetResource: this.seedBucket.bucketArn,
+          // copies/<dataset>/<source key>: Batch Operations appends the source key to this prefix.
+          TargetKeyPrefix: seedCopiesPrefix(ds.name).replace(/\/$/, ''),
           MetadataDirective: 'COPY',
           ChecksumAlgorithm: 'SHA256',
           BucketKeyEnabled: true,
@@ -138,7 +158,7 @@ export class InitialSeed extends Construct {
         RoleArn: this.batchRole.roleArn,
         Description: `Counterparty initial seed of ${ds.name}`,
         Operation: copy,
-        Report: { Bucket: this.reportBucket.bucketArn, Prefix: ds.name, Format: 'Report_CSV_20180820', Enabled: true, ReportScope: 'AllTasks' },
+        Report: { Bucket: this.seedBucket.bucketArn, Prefix: seedReportsPrefix(ds.name), Format: 'Report_CSV_20180820', Enabled: true, ReportScope: 'AllTasks' },
       };
       const fromBucket = this.createJob(`Seed ${ds.name} from a generated list`, {
         ...common,
@@ -180,6 +200,19 @@ export class InitialSeed extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       comment: 'Counterparty initial seed of a source bucket with S3 Batch Operations',
     });
+  }
+
+  /**
+   * Lets `sync-objects` use the seed: read access to `copies/*` of the seed
+   * bucket and `CP_SEED_BUCKET` in its environment. For a source object with no
+   * SHA-256 of its own, the first night can take the SHA-256 of the seeded copy
+   * (`HeadObject` with `ChecksumMode`, same size, copy not older than the
+   * source's last change) and copy that object server-side into its blob.
+   */
+  public feed(syncTask: ecs.TaskDefinition): void {
+    iam.Grant.addToPrincipal({ grantee: syncTask.taskRole, actions: ['s3:GetObject', 's3:GetObjectAttributes'], resourceArns: [this.seedBucket.arnForObjects('copies/*')] });
+    iam.Grant.addToPrincipal({ grantee: syncTask.taskRole, actions: ['s3:ListBucket'], resourceArns: [this.seedBucket.bucketArn] });
+    syncTask.defaultContainer?.addEnvironment(SEED_BUCKET_ENV, this.seedBucket.bucketName);
   }
 
   private sourceBucket(ds: S3BucketDataset, sources?: Readonly<Record<string, DatasetSource>>): s3.IBucket {

@@ -218,8 +218,9 @@ export class NightlyExportPipeline extends Construct {
         bucket: props.exportBucket.bucketName,
         'night.$': '$.night',
         datasets: props.datasets.map((d) => (d.kind === 'dynamoDbTable' ? { name: d.name, kind: d.kind, tableName: d.tableName } : { name: d.name, kind: d.kind })),
-        // One { dataset, status: 'exported' | 'failed', error? } per dataset: the manifest marks the failed ones.
-        'results.$': '$.datasets',
+        // Dataset name -> the caught { Error, Cause } ('' when it exported): the manifest marks the failed ones
+        // (lib/runtime/handlers/build-manifest.ts `failures`), writes the night, and then fails the step.
+        failures: Object.fromEntries(props.datasets.map((d, i) => [`${d.name}.$`, `$.datasets[${i}].error`])),
       }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: true,
@@ -265,6 +266,11 @@ export class NightlyExportPipeline extends Construct {
     });
   }
 
+  /** The task definition of `sync-objects`, if an s3Bucket dataset exists. */
+  public get syncObjectsTaskDefinition(): ecs.FargateTaskDefinition | undefined {
+    return this.syncTask;
+  }
+
   /** The Connect export function, if a connectInstance dataset exists. */
   public get connectExportFunction(): lambda.Function | undefined {
     return this.connectFn;
@@ -298,7 +304,9 @@ export class NightlyExportPipeline extends Construct {
    */
   private guarded(name: string, branch: sfn.IChainable): sfn.IChainable {
     const wrapper = new sfn.Parallel(this, `Dataset ${name}`, {
-      resultSelector: { dataset: name, status: DATASET_STATUS.exported },
+      // error: '' (falsy; Step Functions definitions drop null), so the manifest step can name every branch's
+      // error without a missing path: build-manifest treats a falsy failure as none.
+      resultSelector: { dataset: name, status: DATASET_STATUS.exported, error: '' },
     });
     wrapper.branch(branch);
     wrapper.addCatch(new sfn.Pass(this, `${name} failed`, {
@@ -484,12 +492,17 @@ export class NightlyExportPipeline extends Construct {
         conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
       }));
     }
-    this.props.exportBucket.grantReadUnder(this.syncTask.taskRole, `${naming.datasetObjectsPrefix(name)}*`);
-    this.props.exportBucket.grantWriteUnder(this.syncTask.taskRole, `${naming.datasetObjectsPrefix(name)}*`);
+    // Format v2: new content goes to blobs/sha256/ (server-side copies, never overwritten); the night's
+    // index to nights/<night>/<dataset>/; the previous nights' manifests and indexes are read back.
+    this.props.exportBucket.grantReadUnder(this.syncTask.taskRole, `${naming.BLOBS_PREFIX}*`);
+    this.props.exportBucket.grantWriteUnder(this.syncTask.taskRole, `${naming.BLOBS_PREFIX}*`);
+    this.props.exportBucket.grantReadUnder(this.syncTask.taskRole, `${naming.NIGHTS_PREFIX}*`);
+    this.props.exportBucket.grantWriteUnder(this.syncTask.taskRole, nightWildcard((n) => `${naming.datasetNightPrefix(n, name)}*`));
     return this.runTask(`Sync ${name}`, this.syncTask, network, 'sync-objects', {
       CP_DATASET: name,
       CP_SOURCE_BUCKET: source.bucketName,
       ...(prefix ? { CP_SOURCE_PREFIX: prefix } : {}),
+      CP_NIGHT: sfn.JsonPath.stringAt('$.night'),
     });
   }
 

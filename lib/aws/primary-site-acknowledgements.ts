@@ -98,9 +98,14 @@ export function primarySiteNagAcknowledgements(site: PrimarySite, sources: Reado
     add(`${ne}/${t}/Resource`, 'AwsSolutions-ECS2', 'The environment holds only non-secret configuration (bucket, dataset, host, port, database and the secret\'s ARN); the database password is read from Secrets Manager at run time by the task role.');
     add(`${ne}/StateMachine/Role/DefaultPolicy/Resource`, `AwsSolutions-IAM5[Resource::${familyWildcard(site.pipeline.node.findChild(t))}]`, 'ecs:RunTask on any revision of this one task definition family (CDK\'s EcsRunTask grant), so a new revision does not break the running state machine.');
   }
+  if (site.pipeline.syncObjectsTaskDefinition) {
+    const r = `${ne}/SyncObjectsTask/TaskRole/DefaultPolicy/Resource`;
+    add(r, `AwsSolutions-IAM5[Resource::${bucket}/${naming.BLOBS_PREFIX}*]`, 'Format v2 content-addressed blobs (blobs/sha256/<aa>/<sha256>): sync-objects checks for and writes only blobs it has hashed; S3 Object Lock keeps every written blob.');
+    add(r, `AwsSolutions-IAM5[Resource::${bucket}/${naming.NIGHTS_PREFIX}*]`, 'sync-objects reads back the previous nights\' manifests and indexes (read-only).');
+  }
   for (const ds of plan.datasets) {
     if (ds.kind === 's3Bucket') {
-      add(`${ne}/SyncObjectsTask/TaskRole/DefaultPolicy/Resource`, `AwsSolutions-IAM5[Resource::${bucket}/${naming.datasetObjectsPrefix(ds.name)}*]`, 'sync-objects writes (and lists) only under its dataset\'s objects/ prefix.');
+      add(`${ne}/SyncObjectsTask/TaskRole/DefaultPolicy/Resource`, `AwsSolutions-IAM5[Resource::${bucket}/nights/*/${ds.name}/*]`, 'sync-objects writes its dataset\'s index under the night\'s prefix (naming.datasetIndexPrefix); the wildcards are the night ID and the index file names.');
       add('InitialSeed/BatchOperationsRole/DefaultPolicy/Resource', `AwsSolutions-IAM5[Resource::${sourceArn(ds.name, `arn:<AWS::Partition>:s3:::${ds.bucketName}`)}/${ds.prefix ?? ''}*]`, 'The initial seed copies every object of the protected bucket (or its prefix); read-only.');
     }
     if (ds.kind === 'postgres') {
@@ -174,10 +179,12 @@ export function primarySiteNagAcknowledgements(site: PrimarySite, sources: Reado
     add(`${seed}/StateMachine/Role/DefaultPolicy/Resource`, `AwsSolutions-IAM5[Resource::${arn('s3', 'job/*')}]`, 's3:DescribeJob of the Batch Operations jobs this state machine creates; job IDs are assigned at run time.');
     add(`${seed}/StateMachine/Role/DefaultPolicy/Resource`, 'NIST.800.53.R5-IAMNoInlinePolicy', inline);
     const br = `${seed}/BatchOperationsRole/DefaultPolicy/Resource`;
-    add(br, `AwsSolutions-IAM5[Resource::${bucket}/${naming.OBJECTS_PREFIX}*]`, 'The seed writes only under objects/ (objects/<dataset>/<source key>, the keys sync-objects gives the same objects).');
-    add(br, `AwsSolutions-IAM5[Resource::${attr(site.initialSeed.reportBucket)}/*]`, 'Batch Operations names its completion report files itself, under the dataset prefix of the seed report bucket.');
+    add(br, `AwsSolutions-IAM5[Resource::${attr(site.initialSeed.seedBucket)}/*]`, 'The seed job writes its copies (copies/<dataset>/<source key>) and completion reports (reports/<dataset>/) into its own unlocked seed bucket only.');
     add(br, 'NIST.800.53.R5-IAMNoInlinePolicy', inline);
-    add(`${seed}/Reports/Resource`, 'NIST.800.53.R5-S3BucketReplicationEnabled', 'Completion reports of the one-off seed jobs, expired after 90 days; a replica adds nothing.');
+    add(`${seed}/Bucket/Resource`, 'NIST.800.53.R5-S3BucketReplicationEnabled', 'Transit copies and completion reports of the one-off seed jobs, expired after 90 days; a replica adds nothing.');
+    if (site.pipeline.syncObjectsTaskDefinition) {
+      add(`${ne}/SyncObjectsTask/TaskRole/DefaultPolicy/Resource`, `AwsSolutions-IAM5[Resource::${attr(site.initialSeed.seedBucket)}/copies/*]`, 'sync-objects reads the seeded copies (their SHA-256 and a server-side copy source) of its datasets; read-only.');
+    }
   }
 
   // --- Buckets.

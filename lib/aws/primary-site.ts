@@ -325,6 +325,7 @@ export class PrimarySite extends Construct {
         logKey: opsKey,
       });
       this.alarms.watch(this.initialSeed.stateMachine, 'InitialSeed');
+      if (this.pipeline.syncObjectsTaskDefinition) this.initialSeed.feed(this.pipeline.syncObjectsTaskDefinition);
     }
     // 10. Optionally, the management-events trail the tamper alarm's API-call rules need.
     if (props.managementEventsTrail) {

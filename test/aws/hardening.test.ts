@@ -10,7 +10,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ImmutableExportBucket, PrimarySite } from '../../lib/aws';
 import { FAILED_BACKUP_JOB_STATES } from '../../lib/aws/backup-job-alarm';
-import { InitialSeed } from '../../lib/aws/initial-seed';
+import { InitialSeed, SEED_BUCKET_ENV } from '../../lib/aws/initial-seed';
+import { failureReason } from '../../lib/runtime/handlers/build-manifest';
 import { LOCK_CHANGING_ACTIONS } from '../../lib/aws/immutable-export-bucket';
 import { JOBS_CONTAINER_USER } from '../../lib/aws/nightly-export-pipeline';
 import { naming } from '../../lib/core';
@@ -92,13 +93,17 @@ describe('issue 13.1: a first night that works', () => {
     expect(copy.Parameters['CopySource.$']).toMatch(/^States\.Format\('<token>\/\{\}', \$\.Key\)$/);
   });
 
-  test('the initial seed: an S3 Batch Operations copy with SHA-256 into objects/<dataset>/, polled, failing on any failed task, alarmed', () => {
+  test('the initial seed: an S3 Batch Operations copy with SHA-256 into the unlocked seed bucket, polled, failing on any failed task, alarmed, fed to sync-objects', () => {
     const seed = stack.site.initialSeed!;
     const def = definitionOf(t, lid(seed.stateMachine.role as never));
     const states = statesOf(def);
     const create = states['Seed recordings from a generated list'];
     expect(create.Resource).toContain(':states:::aws-sdk:s3control:createJob');
-    expect(create.Parameters.Operation.S3PutObjectCopy).toMatchObject({ TargetKeyPrefix: 'objects/recordings', ChecksumAlgorithm: 'SHA256' });
+    expect(create.Parameters.Operation.S3PutObjectCopy).toMatchObject({ TargetResource: '<token>', TargetKeyPrefix: 'copies/recordings', ChecksumAlgorithm: 'SHA256' });
+    const seedBucket = t.toJSON().Resources[lid(seed.seedBucket)];
+    expect(seedBucket.Properties.ObjectLockEnabled).toBeUndefined();
+    const env = (Object.values(t.findResources('AWS::ECS::TaskDefinition')) as any[]).find((td) => JSON.stringify(td).includes('SyncObjectsTask')).Properties.ContainerDefinitions[0].Environment;
+    expect(env).toEqual(expect.arrayContaining([{ Name: SEED_BUCKET_ENV, Value: { Ref: lid(seed.seedBucket) } }]));
     expect(create.Parameters.ManifestGenerator.S3JobManifestGenerator.SourceBucket).toContain(':s3:::acme-cc-call-recordings-111122223333');
     const ended = states['recordings job ended?'];
     expect(JSON.stringify(ended.Choices[0])).toContain('NumberOfTasksFailed');
@@ -262,14 +267,35 @@ describe('issue 11 (AWS): every failure alerts', () => {
       expect(wrapper.Type).toBe('Parallel');
       expect(wrapper.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name} failed` }]);
       expect(branch.States[`${name} failed`]).toMatchObject({ Type: 'Pass', Parameters: { dataset: name, status: 'failed', 'error.$': '$.error' } });
-      expect(wrapper.ResultSelector).toEqual({ dataset: name, status: 'exported' });
+      expect(wrapper.ResultSelector).toEqual({ dataset: name, status: 'exported', error: '' });
     }
-    expect(states['Write manifest'].Parameters['results.$']).toBe('$.datasets');
+    // The manifest step gets dataset -> error, which build-manifest reads as `failures` (a falsy one is none).
+    const failures = states['Write manifest'].Parameters.failures;
+    expect(failures).toEqual(Object.fromEntries(referencePlan.datasets.map((d, i) => [`${d.name}.$`, `$.datasets[${i}].error`])));
     const verdict = states['All datasets exported?'];
     expect(verdict.Choices[0]).toMatchObject({ Variable: '$.summary.anyFailed', BooleanEquals: true });
     expect(states[verdict.Choices[0].Next]).toMatchObject({ Type: 'Fail', Error: 'DatasetExportFailed' });
     expect(states['Write manifest'].Next).toBe('All datasets exported?');
   });
+});
+
+test('contract with build-manifest: what the branches return, through the failures paths, marks exactly the failed dataset', () => {
+  const states = statesOf(nightly());
+  const branchOutput = (name: string, failed: boolean) => (failed
+    ? { dataset: name, status: 'failed', error: { Error: 'States.TaskFailed', Cause: 'exit code 2' } } // what "<name> failed" Pass builds
+    : states[`Dataset ${name}`].ResultSelector);
+  const names = referencePlan.datasets.map((d) => d.name);
+  const datasets = names.map((n, i) => branchOutput(n, i === 1));
+  // Resolve each "<name>.$": "$.datasets[i].error" path as Step Functions would.
+  const resolved = Object.fromEntries(Object.entries<string>(states['Write manifest'].Parameters.failures).map(([k, path]) => {
+    const i = Number(/\[(\d+)\]/.exec(path)![1]);
+    const value = (datasets[i] as any).error;
+    // Step Functions fails the state on a path that does not exist: so must this simulation.
+    if (value === undefined) throw new Error(`States.Runtime: $.datasets[${i}].error does not exist`);
+    return [k.replace(/\.\$$/, ''), value];
+  }));
+  const marked = Object.entries(resolved).filter(([, f]) => Boolean(f)).map(([n, f]) => [n, failureReason(f as never)]);
+  expect(marked).toEqual([[names[1], 'States.TaskFailed: exit code 2']]);
 });
 
 describe('issue 12 (AWS): mirror identities pull images only; an existing OIDC provider; the newest Node runtime', () => {
