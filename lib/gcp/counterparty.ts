@@ -7,7 +7,7 @@
 import { Annotations, TerraformOutput } from 'cdktf';
 import { annotatePlanWarnings } from '../terraform/plan-warnings';
 import { Construct } from 'constructs';
-import type { PostgresDataset, ProtectionPlan } from '../core/plan';
+import type { PostgresDataset, ProtectionPlan, ResolvedPlan } from '../core/plan';
 import * as naming from '../core/naming';
 import { counterpartySchedule } from '../core/schedule';
 import { resolvePlan } from '../core/validate';
@@ -157,67 +157,10 @@ export class GcpCounterparty extends Construct {
     });
 
     const jobNames = { verify: naming.gcpResourceName(plan, 'verify'), mirror: naming.gcpResourceName(plan, 'mirror'), prune: naming.gcpResourceName(plan, 'prune') };
-    if (jobsImage) {
-      this.verifier = new VerifyRestoreJob(this, 'VerifyRestore', {
-        projectId: project,
-        region,
-        jobName: jobNames.verify,
-        image: jobsImage,
-        vaultBucketName: this.vault.bucketName,
-        serviceAccountId: naming.gcpServiceAccountId(plan, 'verify'),
-        scheduleCronUtc: schedule.verifyCronUtc,
-        // Once serving, the standby database is live: no nightly restore over it.
-        paused: gcp.mode === 'active',
-        environment: {
-          CP_RPO_HOURS: String(plan.rpoHours),
-          CP_ALARM_GRACE_HOURS: String(plan.alarmGraceHours),
-          CP_DATASETS: plan.datasets.map((d) => `${d.name}:${d.kind}${d.allowEmpty ? ':allowEmpty' : ''}`).join(','),
-        },
-        restore: {
-          instanceName: naming.gcpResourceName(plan, 'standby-db'),
-          connectionName: this.standby.instance.connectionName,
-          databaseName,
-          datasetDatabases: naming.standbyDatabasesEnv(plan.datasets) || undefined,
-          user: this.standby.databaseUser,
-          passwordSecretId: this.standby.passwordSecret.id,
-          passwordVersion: this.standby.passwordVersion,
-          appRole: this.standby.appDatabaseUser,
-          privateIp: this.standby.instance.privateIpAddress,
-          network: gcp.network,
-        },
-        labels,
-      });
-      this.mirror = new ImageMirrorJob(this, 'ImageMirror', {
-        projectId: project,
-        region,
-        jobName: jobNames.mirror,
-        image: jobsImage,
-        serviceAccountEmail: this.registry.mirrorServiceAccount!.email,
-        serviceAccountMember: this.registry.mirrorServiceAccount!.member,
-        sourceRegistry: naming.ecrRegistryHost(plan),
-        destinationRegistry: this.registry.registryPath,
-        images: [plan.images.application, plan.images.jobs],
-        keepReleases: plan.images.keepReleases,
-        roleArn: naming.imageMirrorRoleArn(plan, 'gcp'),
-        awsRegion: plan.primary.region,
-        tokenAudience: naming.gcpImageMirrorTokenAudience(plan),
-        scheduleCronUtc: schedule.copyCronUtc,
-        paused: gcp.mode === 'active',
-        dependsOn: this.registry.mirrorWriteGrant ? [this.registry.mirrorWriteGrant] : undefined,
-        labels,
-      });
-      this.prune = new PruneJob(this, 'Prune', {
-        projectId: project,
-        region,
-        jobName: jobNames.prune,
-        image: jobsImage,
-        vaultBucketName: this.vault.bucketName,
-        serviceAccountId: naming.gcpServiceAccountId(plan, 'prune'),
-        deleteRoleId: `${plan.system.replace(/-/g, '_')}_prune_delete`,
-        scheduleCronUtc: hoursAfter(schedule.verifyUtc, PRUNE_AFTER_VERIFY_HOURS),
-        labels,
-      });
-    }
+    const jobs = jobsImage ? this.newJobs(plan, jobsImage, jobNames, databaseName, labels) : undefined;
+    this.verifier = jobs?.verifier;
+    this.mirror = jobs?.mirror;
+    this.prune = jobs?.prune;
 
     const channels = gcp.notificationChannels;
     if ((channels?.length ?? 0) === 0 && plan.notifications.emails.length === 0) {
@@ -248,5 +191,73 @@ export class GcpCounterparty extends Construct {
       'uniqueId of the image-mirror service account: copy it to the plan, counterparties.gcp.imageMirrorSubjectId, so the AWS ECR-pull role for GCP trusts it; then deploy the AWS half.');
     output(GCP_OUTPUTS.imageMirrorRoleArn, naming.imageMirrorRoleArn(plan, 'gcp'), 'The AWS ECR-pull role the image mirror assumes (naming contract).');
     if (this.standby.service) output(GCP_OUTPUTS.standbyServiceUri, this.standby.service.uri, 'URI of the standby application service.');
+  }
+
+  /** The three Cloud Run jobs (verify-and-restore, mirror, prune), all on the jobs image by digest. */
+  private newJobs(plan: ResolvedPlan, image: string, jobNames: { verify: string; mirror: string; prune: string }, databaseName: string, labels: Record<string, string>) {
+    const gcp = plan.counterparties.gcp!;
+    const project = gcp.projectId;
+    const region = gcp.region;
+    const schedule = counterpartySchedule(plan);
+    const verifier = new VerifyRestoreJob(this, 'VerifyRestore', {
+      projectId: project,
+      region,
+      jobName: jobNames.verify,
+      image,
+      vaultBucketName: this.vault.bucketName,
+      serviceAccountId: naming.gcpServiceAccountId(plan, 'verify'),
+      scheduleCronUtc: schedule.verifyCronUtc,
+      // Once serving, the standby database is live: no nightly restore over it.
+      paused: gcp.mode === 'active',
+      environment: {
+        CP_RPO_HOURS: String(plan.rpoHours),
+        CP_ALARM_GRACE_HOURS: String(plan.alarmGraceHours),
+        CP_DATASETS: plan.datasets.map((d) => `${d.name}:${d.kind}${d.allowEmpty ? ':allowEmpty' : ''}`).join(','),
+      },
+      restore: {
+        instanceName: naming.gcpResourceName(plan, 'standby-db'),
+        connectionName: this.standby.instance.connectionName,
+        databaseName,
+        datasetDatabases: naming.standbyDatabasesEnv(plan.datasets) || undefined,
+        user: this.standby.databaseUser,
+        passwordSecretId: this.standby.passwordSecret.id,
+        passwordVersion: this.standby.passwordVersion,
+        appRole: this.standby.appDatabaseUser,
+        privateIp: this.standby.instance.privateIpAddress,
+        network: gcp.network,
+      },
+      labels,
+    });
+    const mirror = new ImageMirrorJob(this, 'ImageMirror', {
+      projectId: project,
+      region,
+      jobName: jobNames.mirror,
+      image,
+      serviceAccountEmail: this.registry.mirrorServiceAccount!.email,
+      serviceAccountMember: this.registry.mirrorServiceAccount!.member,
+      sourceRegistry: naming.ecrRegistryHost(plan),
+      destinationRegistry: this.registry.registryPath,
+      images: [plan.images.application, plan.images.jobs],
+      keepReleases: plan.images.keepReleases,
+      roleArn: naming.imageMirrorRoleArn(plan, 'gcp'),
+      awsRegion: plan.primary.region,
+      tokenAudience: naming.gcpImageMirrorTokenAudience(plan),
+      scheduleCronUtc: schedule.copyCronUtc,
+      paused: gcp.mode === 'active',
+      dependsOn: this.registry.mirrorWriteGrant ? [this.registry.mirrorWriteGrant] : undefined,
+      labels,
+    });
+    const prune = new PruneJob(this, 'Prune', {
+      projectId: project,
+      region,
+      jobName: jobNames.prune,
+      image,
+      vaultBucketName: this.vault.bucketName,
+      serviceAccountId: naming.gcpServiceAccountId(plan, 'prune'),
+      deleteRoleId: `${plan.system.replace(/-/g, '_')}_prune_delete`,
+      scheduleCronUtc: hoursAfter(schedule.verifyUtc, PRUNE_AFTER_VERIFY_HOURS),
+      labels,
+    });
+    return { verifier, mirror, prune };
   }
 }
