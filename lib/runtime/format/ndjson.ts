@@ -11,6 +11,8 @@ import { HashingPassThrough, sha256Hex } from '../util';
 import type { IndexFile } from './types';
 import { compareUtf8 } from './keys';
 
+const BATCH_CHARS = 256 * 1024;
+
 /** Records per index file. @default 100,000 (a few MiB gzipped). */
 export const INDEX_SHARD_RECORDS = 100_000;
 
@@ -70,6 +72,9 @@ export class ShardWriter {
   private records = 0;
   private total = 0;
   private last?: string;
+  /** Lines are handed to zlib in batches: one zlib call per line costs more than the compression. */
+  private batch: string[] = [];
+  private batchChars = 0;
 
   constructor(private readonly store: ObjectStore, private readonly prefix: string, private readonly name: string, private readonly shardRecords = INDEX_SHARD_RECORDS) {}
 
@@ -77,7 +82,10 @@ export class ShardWriter {
     if (this.last !== undefined && compareUtf8(this.last, rec.key) >= 0) throw new Error(`ShardWriter ${this.prefix}${this.name}: keys out of order at ${JSON.stringify(rec.key)}`);
     this.last = rec.key;
     if (!this.gzip) this.open();
-    if (!this.gzip!.write(`${JSON.stringify(rec)}\n`)) await once(this.gzip!, 'drain');
+    const line = `${JSON.stringify(rec)}\n`;
+    this.batch.push(line);
+    this.batchChars += line.length;
+    if (this.batchChars >= BATCH_CHARS) await this.writeBatch();
     this.records++;
     this.total++;
     if (this.records >= this.shardRecords) await this.flush();
@@ -89,6 +97,14 @@ export class ShardWriter {
     return { files: this.files, records: this.total };
   }
 
+  private async writeBatch(): Promise<void> {
+    if (!this.batch.length) return;
+    const text = this.batch.join('');
+    this.batch = [];
+    this.batchChars = 0;
+    if (!this.gzip!.write(text)) await once(this.gzip!, 'drain');
+  }
+
   private open(): void {
     this.chunks = [];
     this.records = 0;
@@ -97,6 +113,7 @@ export class ShardWriter {
   }
 
   private async flush(): Promise<void> {
+    await this.writeBatch();
     const gz = this.gzip!;
     this.gzip = undefined;
     const done = once(gz, 'end');
