@@ -10,6 +10,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { ContactCentrePrimaryStack } from '../stacks/primary-stack';
+import { runCli } from './cli-errors';
 import { referencePlan } from '../stacks/reference-plan';
 
 /**
@@ -24,5 +25,6 @@ export function buildPrimaryApp(app: App = new App({ builtinCloudFormationValida
 }
 
 if (require.main === module) {
-  buildPrimaryApp().app.synth();
+  // A plan or construct error prints its message alone; COUNTERPARTY_DEBUG=1 adds the stack trace.
+  runCli(() => buildPrimaryApp().app.synth());
 }
