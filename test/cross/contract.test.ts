@@ -30,6 +30,7 @@ const plan: ProtectionPlan = {
       tenantId: 'abcdefab-cdef-abcd-efab-cdefabcdefab',
       location: 'westeurope',
       copyIdentityPrincipalId: '0f0f0f0f-1e1e-2d2d-3c3c-4b4b4b4b4b4b',
+      mirrorIdentityPrincipalId: '5a5a5a5a-6b6b-4c7c-8d8d-9e9e9e9e9e9e',
       tokenAudience: 'api://globex-counterparty',
     },
   },
@@ -166,14 +167,14 @@ describe('AWS trusts the token Entra issues to the Azure copy identity (document
   };
 
   /** IAM's evaluation of an OIDC web-identity trust for this token: provider by issuer URL, aud in the client IDs, StringEquals `<issuer host/path>:<claim>` keys. */
-  function awsAccepts(claims: Record<string, unknown>): string[] {
+  function awsAccepts(claims: Record<string, unknown>, trustRole: Json = role): string[] {
     const problems: string[] = [];
     const providers = awsResources('AWS::IAM::OIDCProvider');
     const iss = String(claims.iss);
     const provider = providers.find((p) => p.Properties.Url === iss);
     if (!provider) return [`no IAM OIDC provider for iss ${iss} (have ${providers.map((p) => p.Properties.Url).join(', ')})`];
     if (!provider.Properties.ClientIdList.includes(claims.aud)) problems.push(`aud ${String(claims.aud)} is not a client ID of the provider`);
-    const [statement] = role.AssumeRolePolicyDocument.Statement;
+    const [statement] = trustRole.AssumeRolePolicyDocument.Statement;
     if (statement.Action !== 'sts:AssumeRoleWithWebIdentity') problems.push(`action ${statement.Action}`);
     const host = iss.replace(/^https:\/\//, '');
     for (const [key, want] of Object.entries(statement.Condition.StringEquals as Record<string, string>)) {
@@ -225,4 +226,22 @@ describe('AWS trusts the token Entra issues to the Azure copy identity (document
     expect(federationMismatches(decodeJwtClaims(sampleToken('v1AppOnlyTokenForAppIdUri', values)), trusted)).toEqual([]);
     expect(federationMismatches(decodeJwtClaims(sampleToken('v2TokenExchangeToken', values)), trusted).map((m) => m.claim)).toEqual(['iss', 'aud']);
   });
+
+  test('the mirror identity: its documented v1 token is accepted by the AWS ECR-pull role only, and its job expects exactly that trust', () => {
+    const mirrorRole = roleNamed(naming.azureMirrorRoleName(plan));
+    const mirrorObjectId = plan.counterparties.azure!.mirrorIdentityPrincipalId!;
+    const claims = sampleClaims('v1AppOnlyTokenForAppIdUri', { ...values, identityObjectId: mirrorObjectId, identityName: 'id-globex-dr-mirror' });
+    expect(awsAccepts(claims, mirrorRole)).toEqual([]);
+    // Each identity gets only its own role: the mirror token is refused by the reader role and vice versa.
+    expect(awsAccepts(claims)).toEqual([expect.stringMatching(/^sub /)]);
+    expect(awsAccepts(sampleClaims('v1AppOnlyTokenForAppIdUri', values), mirrorRole)).toEqual([expect.stringMatching(/^sub /)]);
+    const mirrorJob = Object.values(azure.resource.azurerm_container_app_job as Record<string, Json>).find((j) => j.template.container[0].args[0] === 'mirror');
+    const env: Record<string, string> = Object.fromEntries(mirrorJob.template.container[0].env.map((e: Json) => [e.name, e.value]));
+    expect(env.AWS_ROLE_ARN).toBe(arnOf(mirrorRole));
+    expect(federationMismatches(claims, trustedFederationFromEnv(env))).toEqual([]);
+    // The mirror identity is assigned to the app role too (it would get no token otherwise).
+    const mirrorPrincipalRef = String(mirrorJob.identity.identity_ids[0]).replace(/\.id\}$/, '.principal_id}');
+    expect(Object.values(azure.resource.azuread_app_role_assignment as Record<string, Json>).map((a) => a.principal_object_id)).toContain(mirrorPrincipalRef);
+  });
 });
+
