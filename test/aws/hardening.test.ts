@@ -8,7 +8,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { ImmutableExportBucket, PrimarySite } from '../../lib/aws';
+import { AzureImageMirrorRole, BackupJobAlarm, GcpImageMirrorRole, ImmutableExportBucket, NightlyExportPipeline, PrimarySite, TamperAlarm } from '../../lib/aws';
 import { FAILED_BACKUP_JOB_STATES } from '../../lib/aws/backup-job-alarm';
 import { InitialSeed, SEED_BUCKET_ENV } from '../../lib/aws/initial-seed';
 import { failureReason } from '../../lib/runtime/handlers/build-manifest';
@@ -349,4 +349,48 @@ describe('issue 12 (AWS): mirror identities pull images only; an existing OIDC p
 test('the stack is still one deployable unit (sanity: no custom-resource Lambda was added by the hardening)', () => {
   expect(Object.keys(t.findResources('AWS::Lambda::Function'))).toHaveLength(2); // build-manifest, connect-export
   expect(Stack.of(stack.site)).toBe(stack);
+});
+
+describe('the new constructs work alone, with the user\'s constructs as inputs, and explain bad props', () => {
+  test('NightlyExportPipeline with an imported export bucket: the staging bucket is still private, TLS-only and under the export key', () => {
+    const s = testStack();
+    const exportBucket = ImmutableExportBucket.fromExportBucketAttributes(s, 'Exports', { bucketName: 'b-exports', encryptionKeyArn: 'arn:aws:kms:eu-central-1:111122223333:key/abc' });
+    const pipeline = new NightlyExportPipeline(s, 'Nightly', {
+      exportBucket, datasets: [{ kind: 'dynamoDbTable', name: 'calls', tableName: 'calls' }], scheduleExpression: 'cron(0 2 * * ? *)',
+      jobsImage: { repository: { repositoryArn: 'x' } as never, tag: '1' },
+    });
+    const bucket = Template.fromStack(s).toJSON().Resources[s.getLogicalId(pipeline.stagingBucket!.node.defaultChild as never)];
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID).toBe('arn:aws:kms:eu-central-1:111122223333:key/abc');
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.DeletionPolicy).toBe('Retain');
+  });
+  test('TamperAlarm and BackupJobAlarm with the user\'s own topic and bucket', () => {
+    const s = testStack();
+    const topic = new (require('aws-cdk-lib/aws-sns').Topic)(s, 'MyTopic');
+    const key = new (require('aws-cdk-lib/aws-kms').Key)(s, 'MyKey');
+    new TamperAlarm(s, 'Tamper', { topic, keys: [key], objectDeletionBucketNames: ['my-bucket'], backupPlanIds: ['plan-1'] });
+    new BackupJobAlarm(s, 'Jobs', { topic });
+    const tpl = Template.fromStack(s);
+    tpl.hasResourceProperties('AWS::Events::Rule', { EventPattern: { 'detail-type': ['Object Deleted'], detail: { bucket: { name: ['my-bucket'] }, reason: ['DeleteObject'] } } });
+    tpl.hasResourceProperties('AWS::Events::Rule', { EventPattern: { detail: { eventName: ['DeleteBackupPlan', 'UpdateBackupPlan', 'DeleteBackupSelection'], requestParameters: { backupPlanId: ['plan-1'] } } } });
+    // Without vault names, jobs into any vault of the account alarm.
+    tpl.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.backup'], detail: { state: ['FAILED', 'ABORTED', 'EXPIRED'] } } });
+  });
+  test('image-mirror roles: bad props name the path, the prop, the value and the fix', () => {
+    const s = testStack();
+    const repo = { repositoryArn: 'arn:aws:ecr:eu-central-1:111122223333:repository/x' } as never;
+    expect(() => new GcpImageMirrorRole(s, 'G', { repositories: [repo], mirrorSubjectId: 'mirror@x', tokenAudience: 'aud' }))
+      .toThrow(/^Test\/G: mirrorSubjectId is "mirror@x"; .*Fix: copy the GCP stack output image_mirror_subject_id/);
+    expect(() => new GcpImageMirrorRole(s, 'G2', { repositories: [], mirrorSubjectId: '104857600000000000001', tokenAudience: 'aud' }))
+      .toThrow(/^Test\/G2: repositories is empty\. Fix: /);
+    const provider = iam.OidcProviderNative.fromOidcProviderArn(s, 'P', 'arn:aws:iam::111122223333:oidc-provider/x');
+    expect(() => new AzureImageMirrorRole(s, 'A', { repositories: [repo], oidcProvider: provider, tenantId: referencePlan.counterparties.azure!.tenantId, principalId: 'nope', audience: 'api://x' }))
+      .toThrow(/^Test\/A: principalId is "nope"; it must be a UUID\. Fix: /);
+  });
+  test('InitialSeed: a timeout beyond a Standard state machine\'s year is refused', () => {
+    const s = testStack();
+    const exportBucket = new ImmutableExportBucket(s, 'Exports', { retention: Duration.days(7) });
+    expect(() => new InitialSeed(s, 'Seed', { exportBucket, datasets: [{ kind: 's3Bucket', name: 'rec', bucketName: 'rec' }], timeout: Duration.days(400) }))
+      .toThrow(/^Test\/Seed: timeout is 400 days; .*Fix: /);
+  });
 });
