@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { create as tarCreate } from 'tar';
 import { naming } from '../core';
 import { RuntimeError } from './errors';
-import { forEachLimit, readManifestV2 as readManifest, readNight, type StoredManifest } from './format';
+import { forEachLimit, readManifestV2 as readManifest, readNight, requiredFiles, type StoredManifest } from './format';
 import { latestVerifiedNight, readRecord, resolveNight } from './records';
 import type { ObjectStore } from './stores/types';
 import { HashingPassThrough } from './util';
@@ -54,7 +54,7 @@ function isPlainPath(key: string): boolean {
  * (`blobs/sha256/…`) and is listed in `odd-keys.json` (the index files in the bundle map every key too).
  */
 async function* bundleItems(store: ObjectStore, stored: StoredManifest, odd: { dataset: string; key: string; path: string }[]): AsyncIterable<BundleItem> {
-  for (const e of stored.manifest.entries) yield { from: e.key, to: e.key, sha256: e.sha256, size: e.size };
+  for (const e of requiredFiles(stored.manifest)) yield { from: e.key, to: e.key, sha256: e.sha256, size: e.size }; // + earlier nights' index files the views need
   const datasets = stored.manifest.datasets.filter((d) => d.kind === 's3Bucket' && d.index);
   if (!datasets.length) return;
   const reader = await readNight(store, stored.manifest.night);
