@@ -5,7 +5,7 @@
  * prune jobs, sharded copies, bootstrap, the remote backend and the active-mode ingress restriction.
  */
 import { Testing, TerraformStack } from 'cdktf';
-import { AwsFederationApplication, StandbyApplication, StandbyDatabase } from '../../lib/azure';
+import { AwsFederationApplication, ImageMirrorJob, NightlyCopyJob, StandbyApplication, StandbyDatabase } from '../../lib/azure';
 import { counterpartySchedule, naming, resolvePlan, type PostgresDataset, type ProtectionPlan } from '../../lib/core';
 import { AzureCounterpartyStack, azureStateBackendFromEnv } from '../../stacks/azure-counterparty-stack';
 import { only, ref, referencePlan, synthPlan, withAzure, type Synth } from './helpers';
@@ -266,5 +266,30 @@ describe('state backend from the environment (for apps)', () => {
       .toEqual({ storageAccountName: 'acmetfstate', resourceGroupName: 'rg-tf', containerName: 'tfstate', key: 'counterparty-azure.tfstate', useAzureadAuth: true });
     expect(() => new AzureCounterpartyStack(Testing.app(), 'a', { plan: referencePlan, backend: azureStateBackendFromEnv({ CP_AZURE_STATE_STORAGE_ACCOUNT: 'acmetfstate' }) }))
       .toThrow(/^a: backend\.resourceGroupName = "": is empty/);
+  });
+});
+
+describe('the jobs used alone validate their federation props', () => {
+  const base = {
+    name: 'caj-mirror', resourceGroupName: 'rg', location: 'westeurope', environmentId: '/env', identity: { id: '/id', clientId: 'c' },
+    registryServer: 'acmeccimages.azurecr.io', image: 'acmeccimages.azurecr.io/counterparty-jobs:1', cronExpression: '0 5 * * *', store: 'azblob://acmeccvault/exports',
+    sourceRegistry: '111122223333.dkr.ecr.eu-central-1.amazonaws.com', images: ['contact-centre-app:2.3.1', 'counterparty-jobs:0.1.0'], sourceRegion: 'eu-central-1',
+    roleArn: 'arn:aws:iam::111122223333:role/counterparty/acme-cc-azure-mirror', tokenAudience: 'api://acme-cc-aws-federation',
+    trusted: { issuer: 'https://sts.windows.net/55555555-6666-7777-8888-999999999999/', audience: 'api://acme-cc-aws-federation', subject: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' },
+  };
+  const stack = () => new TerraformStack(Testing.app(), 'stack');
+
+  test('a trusted audience other than the requested one, an issuer without its slash, a non-ECR source are refused', () => {
+    expect(() => new ImageMirrorJob(stack(), 'Mirror', base)).not.toThrow();
+    expect(() => new ImageMirrorJob(stack(), 'Mirror', { ...base, trusted: { ...base.trusted, audience: 'api://other' } }))
+      .toThrow(/^stack\/Mirror: trusted\.audience = "api:\/\/other": differs from tokenAudience/);
+    expect(() => new ImageMirrorJob(stack(), 'Mirror', { ...base, trusted: { ...base.trusted, issuer: 'https://sts.windows.net/55555555-6666-7777-8888-999999999999' } }))
+      .toThrow(/^stack\/Mirror: trusted\.issuer = .*is not an issuer URL ending in "\/"/);
+    expect(() => new ImageMirrorJob(stack(), 'Mirror', { ...base, sourceRegistry: 'docker.io' })).toThrow(/^stack\/Mirror: sourceRegistry = "docker\.io": is not an ECR registry host/);
+  });
+
+  test('a copy shard outside its count is refused', () => {
+    const copy = { ...base, name: 'caj-copy', sourceBucket: 'b', roleArn: 'arn:aws:iam::111122223333:role/counterparty/x' };
+    expect(() => new NightlyCopyJob(stack(), 'Copy', { ...copy, shard: { index: 4, count: 4 } })).toThrow(/^stack\/Copy: shard = .*is not a shard of the copy/);
   });
 });
