@@ -18,6 +18,14 @@ import * as naming from '../core/naming';
 import { allowedRegions, regionAllowed } from '../core/residency';
 import { invalid, STATEFUL } from './common';
 
+/**
+ * Extra days `nights/` is kept past retention: a format-v2 night's view is its dataset's checkpoint plus
+ * change runs, and the checkpoint may be up to 6 nights older than the night (a checkpoint every 7
+ * nights, `CHECKPOINT_EVERY_NIGHTS` in lib/runtime/format), so the oldest retained night still needs
+ * index files up to 7 days older than itself (docs/runtime.md "Retention note").
+ */
+export const NIGHTS_EXTRA_DAYS = 7;
+
 /** GCS soft-delete retention bounds, in days (0 disables, which we refuse). */
 export const GCS_SOFT_DELETE_DAYS = { min: 7, max: 90 } as const;
 
@@ -59,10 +67,10 @@ export interface ImmutableVaultBucketProps {
    */
   readonly softDeleteDays?: number;
   /**
-   * Key prefixes whose objects the lifecycle deletes once older than the retention period.
-   * `objects/` is left out on purpose: those are the current copies of the source buckets,
-   * written once and never re-copied while unchanged, so expiring them would leave the latest
-   * manifest pointing at missing objects until the next transfer.
+   * Key prefixes whose objects the lifecycle deletes a day after the retention period; `nights/`
+   * among them is kept {@link NIGHTS_EXTRA_DAYS} days longer (its own rule), so that every retained
+   * night keeps the checkpoint its view is built from. Blobs (`blobs/sha256/`) are never expired by
+   * the lifecycle: only the prune job deletes them, once no retained night references them.
    * @default ['nights/', 'verifications/']
    */
   readonly expirePrefixes?: readonly string[];
@@ -137,14 +145,19 @@ export class ImmutableVaultBucket extends Construct {
       retentionPolicy: { retentionPeriod: retentionSeconds, isLocked: lock },
       softDeletePolicy: { retentionDurationSeconds: softDeleteDays * 86_400 },
       versioning: { enabled: false },
-      lifecycleRule: expirePrefixes.length > 0 ? [{
-        action: { type: 'Delete' },
-        // A day past retention: the retention policy would refuse the delete before then anyway.
-        condition: { age: days + 1, matchesPrefix: [...expirePrefixes] },
-      }] : undefined,
+      lifecycleRule: expiryRules(expirePrefixes, days),
       labels,
       dependsOn: props.kmsGrants,
       lifecycle: STATEFUL,
     });
   }
+}
+
+/** Lifecycle delete rules: a day past retention (the retention policy refuses earlier deletes anyway); `nights/` {@link NIGHTS_EXTRA_DAYS} days later. */
+function expiryRules(prefixes: readonly string[], days: number): { action: { type: string }; condition: { age: number; matchesPrefix: string[] } }[] | undefined {
+  const rule = (age: number, matchesPrefix: string[]) => ({ action: { type: 'Delete' }, condition: { age, matchesPrefix } });
+  const nights = prefixes.filter((p) => p === naming.NIGHTS_PREFIX);
+  const others = prefixes.filter((p) => p !== naming.NIGHTS_PREFIX);
+  const rules = [...(others.length ? [rule(days + 1, others)] : []), ...(nights.length ? [rule(days + 1 + NIGHTS_EXTRA_DAYS, nights)] : [])];
+  return rules.length ? rules : undefined;
 }

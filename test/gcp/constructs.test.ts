@@ -13,6 +13,8 @@ import { LIMITS } from '../../lib/core';
 import { CounterpartyKeys, FreshnessAlerts, ImageMirrorJob, ImageRegistry, ImmutableVaultBucket, PruneJob, S3PullTransferJob, StandbyEnvironment, VerifyRestoreJob } from '../../lib/gcp';
 import { RESTORATIONS_PREFIX as RUNTIME_RESTORATIONS_PREFIX } from '../../lib/runtime/records';
 import { RESTORATIONS_PREFIX } from '../../lib/gcp/verify-job';
+import { NIGHTS_EXTRA_DAYS } from '../../lib/gcp/vault-bucket';
+import { CHECKPOINT_EVERY_NIGHTS } from '../../lib/runtime/format';
 import { only, resources, synthScope } from './helpers';
 
 Testing.setupJest();
@@ -39,7 +41,16 @@ describe('ImmutableVaultBucket', () => {
       labels: { system: 'acme-cc', datasets: 'recordings_crm' },
     });
     const bucket = only(JSON.parse(out), 'google_storage_bucket');
-    expect(bucket.lifecycle_rule).toEqual([{ action: { type: 'Delete' }, condition: { age: 36, matches_prefix: ['nights/', 'verifications/'] } }]);
+    expect(bucket.lifecycle_rule).toEqual([
+      { action: { type: 'Delete' }, condition: { age: 36, matches_prefix: ['verifications/'] } },
+      { action: { type: 'Delete' }, condition: { age: 36 + NIGHTS_EXTRA_DAYS, matches_prefix: ['nights/'] } },
+    ]);
+    // Never the blobs: only prune deletes those.
+    expect(JSON.stringify(bucket.lifecycle_rule)).not.toContain('blobs/');
+  });
+
+  test('nights/ outlives retention by the checkpoint span of format v2, so the oldest retained night can still be rebuilt', () => {
+    expect(NIGHTS_EXTRA_DAYS).toBeGreaterThanOrEqual(CHECKPOINT_EVERY_NIGHTS);
   });
 
   test('locks only with the lock and its acknowledgement', () => {
