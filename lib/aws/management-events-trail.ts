@@ -14,12 +14,18 @@ export interface ManagementEventsTrailProps {
    * @default Duration.days(365)
    */
   readonly retention?: Duration;
+  /**
+   * The bucket that receives the trail bucket's server access logs.
+   * @default - no server access logs
+   */
+  readonly accessLogBucket?: s3.IBucket;
 }
 
 /**
  * A multi-region CloudTrail trail of the account's management events (read
  * and write), with log file validation, SSE-KMS, into its own versioned,
- * TLS-only, private bucket. EventBridge receives "AWS API Call via CloudTrail"
+ * TLS-only, private, SSE-KMS bucket (server access logs optional). No
+ * CloudWatch Logs delivery: EventBridge receives the events without it. EventBridge receives "AWS API Call via CloudTrail"
  * events, which the tamper alarm's rules match, only while some trail logs
  * management events: create this one unless the account or its organization
  * already has one.
@@ -33,8 +39,13 @@ export class ManagementEventsTrail extends Construct {
   constructor(scope: Construct, id: string, props: ManagementEventsTrailProps) {
     super(scope, id);
     const days = props.retention?.toDays() ?? 365;
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: props.encryptionKey,
+      bucketKeyEnabled: true,
+      serverAccessLogsBucket: props.accessLogBucket,
+      serverAccessLogsPrefix: props.accessLogBucket ? 'management-events-trail/' : undefined,
       versioned: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,

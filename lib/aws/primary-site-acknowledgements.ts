@@ -187,6 +187,12 @@ export function primarySiteNagAcknowledgements(site: PrimarySite, sources: Reado
     }
   }
 
+  // --- The opt-in management-events trail.
+  if (site.managementEventsTrail) {
+    add('ManagementEventsTrail/Trail/Resource', 'NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled', 'The tamper alarm matches the trail\'s management events in EventBridge, which receives them without CloudWatch Logs; a log group copy would add cost and another inline-policy role, and no alarm.');
+    add('ManagementEventsTrail/Bucket/Resource', 'NIST.800.53.R5-S3BucketReplicationEnabled', 'CloudTrail log files of this account, validated by digest files; an organization trail or a log archive account is the place for a second copy.');
+  }
+
   // --- Buckets.
   add('ExportBucket/Bucket/Resource', 'NIST.800.53.R5-S3BucketReplicationEnabled', 'The export bucket\'s replicas are the counterparties on GCP and Azure (copied by their own jobs); S3 replication would only keep a second copy inside AWS.');
   add('ExportBucket/AccessLogs/Resource', 'NIST.800.53.R5-S3BucketReplicationEnabled', 'Server access logs of the export bucket; a replica adds cost and no recovery value.');

@@ -329,7 +329,7 @@ export class PrimarySite extends Construct {
     }
     // 10. Optionally, the management-events trail the tamper alarm's API-call rules need.
     if (props.managementEventsTrail) {
-      this.managementEventsTrail = new ManagementEventsTrail(this, 'ManagementEventsTrail', { encryptionKey: opsKey });
+      this.managementEventsTrail = new ManagementEventsTrail(this, 'ManagementEventsTrail', { encryptionKey: opsKey, accessLogBucket: this.exportBucket.accessLogBucket });
     }
 
     new CfnOutput(this, 'ExportBucketName', { value: this.exportBucket.bucket.bucketName, description: 'Immutable export bucket (naming.exportBucketName)' });

@@ -394,3 +394,16 @@ describe('the new constructs work alone, with the user\'s constructs as inputs, 
       .toThrow(/^Test\/Seed: timeout is 400 days; .*Fix: /);
   });
 });
+
+test('managementEventsTrail: the trail\'s own cdk-nag findings are fixed or acknowledged inside PrimarySite', () => {
+  const { AwsSolutionsChecks, NIST80053R5Checks } = require('cdk-nag');
+  const s = testStack();
+  new PrimarySite(s, 'Primary', { plan: referencePlan, managementEventsTrail: true });
+  const found: string[] = [];
+  for (const pack of [new AwsSolutionsChecks(), new NIST80053R5Checks()]) {
+    for (const v of pack.validateScope(s).violations) for (const r of v.violatingResources) found.push(`${v.ruleName} at ${r.constructPath ?? r.resourceLogicalId}`);
+  }
+  expect(found.filter((f) => f.includes('/Primary/'))).toEqual([]);
+  const bucket = Object.values(Template.fromStack(s).findResources('AWS::S3::Bucket')).find((b: any) => JSON.stringify(b).includes('management-events-trail/')) as any;
+  expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
+});
