@@ -91,6 +91,9 @@ describe('issue 13.1: a first night that works', () => {
     expect(copy.Resource).toContain(':states:::aws-sdk:s3:copyObject');
     expect(copy.Parameters).toMatchObject({ 'Key.$': '$.Key', ChecksumAlgorithm: 'SHA256' });
     expect(copy.Parameters['CopySource.$']).toMatch(/^States\.Format\('<token>\/\{\}', \$\.Key\)$/);
+    // A Distributed Map inside a Parallel once got no DistributedMapPolicy (aws/aws-cdk#29266): the role must start its own child runs.
+    const dm = allStatements(t).find((st: any) => st.Action === 'states:StartExecution');
+    expect(dm.Resource).toEqual({ Ref: lid(stack.site.stateMachine) });
   });
 
   test('the initial seed: an S3 Batch Operations copy with SHA-256 into the unlocked seed bucket, polled, failing on any failed task, alarmed, fed to sync-objects', () => {
