@@ -11,7 +11,11 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY lib ./lib
 COPY bin ./bin
 COPY stacks ./stacks
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+RUN npm run build
+# The image's own dependency set (the package's runtime SDKs are optional peers, so the root package.json
+# no longer lists them as dependencies): exactly what the jobs import at run time, from its own lock file.
+COPY scripts/pack/jobs-image/package.json scripts/pack/jobs-image/package-lock.json /deps/
+RUN cd /deps && npm ci --omit=dev --no-audit --no-fund
 
 FROM node:24-trixie-slim
 # From Debian trixie:
@@ -26,7 +30,7 @@ RUN apt-get update \
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /src/package.json ./
-COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /deps/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 USER node
 ENTRYPOINT ["node", "dist/bin/counterparty-job.js"]
