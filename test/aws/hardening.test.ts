@@ -311,8 +311,10 @@ describe('issue 12 (AWS): mirror identities pull images only; an existing OIDC p
   test.each([
     ['gcp', naming.imageMirrorRoleName(referencePlan, 'gcp')],
     ['azure', naming.azureMirrorRoleName(referencePlan)],
-  ])('%s mirror role: ECR pull on the jobs and application repositories, nothing else', (_which, name) => {
-    const [id] = roleNamed(name);
+  ])('%s mirror role: ECR pull on the jobs and application repositories, nothing else; at the ARN the counterparty assumes', (_which, name) => {
+    const [id, role] = roleNamed(name) as [string, any];
+    // naming.roleArn(plan, name) is what the counterparty's mirror job assumes: same path and name.
+    expect(`arn:aws:iam::${referencePlan.primary.account}:role${role.Properties.Path}${role.Properties.RoleName}`).toBe(naming.roleArn(referencePlan, name));
     const statements = statementsOf(id);
     expect(statements.flatMap((x: any) => [x.Action].flat()).sort()).toEqual(['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetAuthorizationToken', 'ecr:GetDownloadUrlForLayer']);
     expect(statements.find((x: any) => JSON.stringify(x.Action).includes('BatchGetImage')).Resource).toHaveLength(2);
