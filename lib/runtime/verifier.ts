@@ -142,7 +142,9 @@ export async function checkNightBlobs(store: ObjectStore, night: string, scrubCy
     newBlobs = { objects: r.objects, bytes: r.bytes };
     bad.push(...r.bad);
   } catch (err) {
-    bad.push({ key: naming.manifestKey(night), problem: `index: ${oneLine(err)}` });
+    // an index file not there yet is data still arriving (pending), anything else a failure
+    if (err instanceof ObjectNotFoundError) bad.push({ key: err.key, problem: 'missing (index file)' });
+    else bad.push({ key: naming.manifestKey(night), problem: `index: ${oneLine(err)}` });
   }
   if (scrubCycleNights === undefined) return { bad, newBlobs, scrub: { cycleNights: 0, prefixes: [], objects: 0, bytes: 0 } };
   const prefixes = scrubPrefixes(night, scrubCycleNights);

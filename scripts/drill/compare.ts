@@ -1,9 +1,14 @@
-/** Standby against primary: row counts and per-table checksums, item counts and digests, object hashes. */
+/**
+ * Standby against primary: row counts and per-table checksums, item counts and digests, object hashes.
+ * DynamoDB is compared WITHOUT the restorer's own decoding (lib/runtime/dynamodb-json.ts): the items
+ * the drill wrote are decoded by the AWS SDK (`unmarshall`) and by this file's typed canonical form,
+ * and compared with the standby's `item` (plain JSON) and `item_typed` (DynamoDB JSON) columns. A
+ * mapping bug in the restorer shows as a digest difference.
+ */
 import { createHash } from 'node:crypto';
 import { ScanCommand, type DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { Client } from 'pg';
-import { itemToJsonText } from '../../lib/runtime/dynamodb-json';
-import { canonicalJson } from '../../lib/runtime/util';
 
 type Pg = { host: string; port: number; user: string };
 
@@ -32,32 +37,111 @@ function digestItems(pairs: [string, string][]): string {
   return h.digest('hex');
 }
 
-/** Items of a DynamoDB table (scan), as canonical JSON per key. */
-export async function dynamoDigest(ddb: DynamoDBClient, table: string, key: string): Promise<{ items: number; sha256: string }> {
-  const pairs: [string, string][] = [];
+/** Sorted-key JSON (this file's own; not the runtime's canonicalJson). */
+function sortedJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${sortedJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/** A DynamoDB number as DynamoDB itself stores it: no leading +, no trailing fraction zeros, -0 is 0. */
+function normalNumber(n: unknown): string {
+  let t = String(n).trim().replace(/^\+/, '');
+  const m = /^(-?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(t);
+  if (!m) return t;
+  const int = m[2].replace(/^0+(?=\d)/, '') || '0';
+  const frac = (m[3] ?? '').replace(/0+$/, '');
+  t = `${int}${frac ? `.${frac}` : ''}${m[4] ? `e${Number(m[4])}` : ''}`;
+  return m[1] && t !== '0' ? `-${t}` : t;
+}
+
+/** A typed DynamoDB value in one canonical form: sets sorted (DynamoDB sets have no order), binary as base64, numbers as their digits. */
+function typedCanonical(av: Record<string, unknown>): unknown {
+  const [type, value] = Object.entries(av)[0];
+  const b64 = (x: unknown): string => (typeof x === 'string' ? x : Buffer.from(x as Uint8Array).toString('base64'));
+  switch (type) {
+    case 'B': return { B: b64(value) };
+    case 'BS': return { BS: (value as unknown[]).map(b64).sort() };
+    case 'SS': return { SS: [...(value as string[])].map(String).sort() };
+    case 'NS': return { NS: [...(value as string[])].map(normalNumber).sort() };
+    case 'N': return { N: normalNumber(value) };
+    case 'L': return { L: (value as Record<string, unknown>[]).map(typedCanonical) };
+    case 'M': return { M: Object.fromEntries(Object.entries(value as Record<string, Record<string, unknown>>).map(([k, x]) => [k, typedCanonical(x)])) };
+    default: return { [type]: value };
+  }
+}
+
+/** The plain-JSON form an application reads, derived by the AWS SDK's own unmarshall (sets as sorted arrays). */
+function plainFromSdk(v: NativeAttributeValue): unknown {
+  if (v instanceof Set) return [...v].map(plainFromSdk).sort((a, b) => (sortedJson(a) < sortedJson(b) ? -1 : 1));
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  if (Array.isArray(v)) return v.map(plainFromSdk);
+  if (v && typeof v === 'object' && 'value' in v && Object.keys(v).length === 1) return Number((v as { value: string }).value); // NumberValue
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainFromSdk(x as NativeAttributeValue)]));
+  return v;
+}
+
+/** The standby's plain JSON with arrays that were sets (per the typed column) sorted the same way. */
+function plainFromStandby(plain: unknown, typed: Record<string, unknown>): unknown {
+  const [type, value] = Object.entries(typed)[0];
+  if (type === 'SS' || type === 'NS' || type === 'BS') return [...(plain as unknown[])].sort((a, b) => (sortedJson(a) < sortedJson(b) ? -1 : 1));
+  if (type === 'L') return (plain as unknown[]).map((p, i) => plainFromStandby(p, (value as Record<string, unknown>[])[i]));
+  if (type === 'M') return Object.fromEntries(Object.entries(plain as Record<string, unknown>).map(([k, p]) => [k, plainFromStandby(p, (value as Record<string, Record<string, unknown>>)[k])]));
+  return plain;
+}
+
+export interface DynamoDigest {
+  readonly items: number;
+  /** Over every item's typed value (S/N/B/... as DynamoDB holds it; sets sorted). */
+  readonly typed: string;
+  /** Over every item's plain JSON (what an application reads). */
+  readonly plain: string;
+  /** = typed (the strictest): kept for callers that compare one digest. */
+  readonly sha256: string;
+}
+
+function digestOf(rows: { key: string; typed: Record<string, Record<string, unknown>>; plain: unknown }[]): DynamoDigest {
+  const typed = digestItems(rows.map((r) => [r.key, sortedJson(Object.fromEntries(Object.entries(r.typed).map(([k, v]) => [k, typedCanonical(v)])))]));
+  return {
+    items: rows.length,
+    typed,
+    sha256: typed,
+    plain: digestItems(rows.map((r) => [r.key, sortedJson(r.plain)])),
+  };
+}
+
+function primaryRow(item: Record<string, AttributeValue>, key: string): { key: string; typed: Record<string, Record<string, unknown>>; plain: unknown } {
+  return { key: String(item[key].S ?? item[key].N), typed: item as unknown as Record<string, Record<string, unknown>>, plain: plainFromSdk(unmarshall(item, { wrapNumbers: true })) };
+}
+
+/** Items of a DynamoDB table (scan), decoded by the SDK. */
+export async function dynamoDigest(ddb: DynamoDBClient, table: string, key: string): Promise<DynamoDigest> {
+  const rows: ReturnType<typeof primaryRow>[] = [];
   let start: Record<string, AttributeValue> | undefined;
   do {
     const page = await ddb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
-    for (const item of page.Items ?? []) pairs.push([String(item[key].S ?? item[key].N), canonicalJson(JSON.parse(itemToJsonText(item as never)), 0)]);
+    for (const item of page.Items ?? []) rows.push(primaryRow(item, key));
     start = page.LastEvaluatedKey;
   } while (start);
-  return { items: pairs.length, sha256: digestItems(pairs) };
+  return digestOf(rows);
 }
 
 /** The same digest over items held in memory (what the drill wrote to the primary table). */
-export function modelDigest(items: Map<string, Record<string, AttributeValue>>, key: string): { items: number; sha256: string } {
-  const pairs: [string, string][] = [...items.values()].map((item) => [String(item[key].S ?? item[key].N), canonicalJson(JSON.parse(itemToJsonText(item as never)), 0)]);
-  return { items: pairs.length, sha256: digestItems(pairs) };
+export function modelDigest(items: Map<string, Record<string, AttributeValue>>, key: string): DynamoDigest {
+  return digestOf([...items.values()].map((item) => primaryRow(item, key)));
 }
 
-/** The standby's `counterparty.<table>` rows, canonicalised the same way. */
-export async function standbyDynamoDigest(pg: Pg, database: string, table: string, key: string): Promise<{ items: number; sha256: string }> {
+/** The standby's `counterparty.<table>` rows: `item_typed` as stored, `item` normalised only for set order. */
+export async function standbyDynamoDigest(pg: Pg, database: string, table: string, key: string): Promise<DynamoDigest> {
   const c = new Client({ ...pg, database });
   await c.connect();
   try {
-    const r = await c.query(`SELECT "${key}"::text AS k, item::text AS item FROM counterparty."${table}"`);
-    const pairs: [string, string][] = r.rows.map((row) => [row.k as string, canonicalJson(JSON.parse(row.item as string), 0)]);
-    return { items: pairs.length, sha256: digestItems(pairs) };
+    const r = await c.query(`SELECT "${key}"::text AS k, item::text AS item, item_typed::text AS typed FROM counterparty."${table}"`);
+    return digestOf(r.rows.map((row) => {
+      const typed = JSON.parse(row.typed as string) as Record<string, Record<string, unknown>>;
+      const plain = JSON.parse(row.item as string) as Record<string, unknown>;
+      return { key: row.k as string, typed, plain: Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, plainFromStandby(v, typed[k])])) };
+    }));
   } finally {
     await c.end();
   }

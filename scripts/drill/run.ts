@@ -14,11 +14,12 @@ import { Client } from 'pg';
 import { naming } from '../../lib/core';
 import { setLogSink } from '../../lib/runtime/log';
 import { runCopy, type CopyResult } from '../../lib/runtime/copy';
-import { checkObjects, verifyNight, type VerifyResult } from '../../lib/runtime/verifier';
+import { checkObjects, verifyRun, type PlannedDataset, type VerifyRunResult } from '../../lib/runtime/verifier';
+import { deletedNewestManifest, primaryDarkStale, verifyDuringCopy, type ScenarioContext } from './scenarios';
 import { restoreNight, restorePostgresDump, downloadVerified, runPgRestore, type PgTarget, type RestoreResult } from '../../lib/runtime/restorer';
 import { writeExitBundle } from '../../lib/runtime/exit-bundle';
 import { FileStore } from '../../lib/runtime/stores/file';
-import { readManifest } from '../../lib/runtime/manifest';
+import { readManifestV2, readNight } from '../../lib/runtime/format';
 import { latestVerifiedNight } from '../../lib/runtime/records';
 import { FixtureConnectClient, type ConnectFixture } from '../../lib/runtime/exporters/connect-fixture';
 import { formatBytes, mapLimit } from '../../lib/runtime/util';
@@ -87,7 +88,14 @@ function nightId(offsetDays: number): string {
   return naming.nightId(new Date(Date.now() + offsetDays * 86400_000));
 }
 
+/** Like `npm test`: install/check rclone, skopeo, graphviz, moto_server and PostgreSQL first (scripts/ci-prereqs.sh). */
+function prerequisites(): void {
+  const r = spawnSync('bash', [join(__dirname, '..', 'ci-prereqs.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`scripts/ci-prereqs.sh failed (exit ${r.status}): the drill needs rclone, moto_server and the PostgreSQL 15 binaries`);
+}
+
 async function main(): Promise<void> {
+  prerequisites();
   mkdirSync(outDir, { recursive: true });
   setLogSink({ line: (l) => { logLines.push(l); } });
   const plan = drillPlan();
@@ -144,6 +152,8 @@ async function main(): Promise<void> {
   const recordings = seeded.recordings;
   /** Every contact record written to the primary table (the comparison's truth; a moto Scan of 50k items is slow). */
   const written = new Map(Array.from({ length: size.contactRecords }, (_, i) => contactItem(i)).map((it) => [it.contactId.S!, it]));
+  /** The plan's datasets as the counterparty jobs get them (CP_DATASETS): every night must hold each one. */
+  const verifyDatasets: PlannedDataset[] = plan.datasets.map((d) => ({ name: d.name, kind: d.kind, allowEmpty: Boolean((d as { allowEmpty?: boolean }).allowEmpty) }));
 
   const sources: PrimarySources = {
     buckets: { [ds.recordings.name]: sourceBucket },
@@ -153,23 +163,26 @@ async function main(): Promise<void> {
   };
   const cp = await azureCounterparty(azurite);
   const copyEnv = { ...process.env, ...motoEnv(moto.endpoint, region) };
-  const copy = (): Promise<CopyResult> => runCopy({
+  const copyWith = (extra: Partial<Parameters<typeof runCopy>[0]> = {}): Promise<CopyResult> => runCopy({
     source: { bucket: exportBucket.bucket, region, endpoint: motoEndpoint },
     destination: { account: azurite.account, container: naming.AZURE_EXPORTS_CONTAINER, sasUrl: cp.sasUrl },
-    auth: 'env', env: copyEnv,
+    auth: 'env', env: copyEnv, ...extra,
   });
+  const copy = (): Promise<CopyResult> => copyWith();
 
   const compareAll = async (label: string, night: string): Promise<Record<string, unknown>> => {
     const [p, s] = await Promise.all([pgDigests(pgPrimary, ds.crm.databaseName), pgDigests({ host: standby.host, port: standby.port, user: standby.user }, ds.crm.name)]);
     const pgOk = Object.keys(p).length > 0 && JSON.stringify(p) === JSON.stringify(s);
     check(`${label}: CRM tables (row counts + md5 per table)`, pgOk, Object.entries(p).map(([t, d]) => `${t} ${d.rows}${s[t]?.md5 === d.md5 && s[t]?.rows === d.rows ? '=' : '≠'}`).join(', '));
     const table = `ddb_${ds.contacts.name.replace(/-/g, '_')}`;
+    // decoded independently of the restorer: the SDK's unmarshall and compare.ts's own typed form
     const [dp, dsb] = await Promise.all([modelDigest(written, 'contactId'), standbyDynamoDigest({ host: standby.host, port: standby.port, user: standby.user }, standby.database, table, 'contactId')]);
-    check(`${label}: contact records (item count + digest)`, dp.items === dsb.items && dp.sha256 === dsb.sha256, `primary ${dp.items} items ${dp.sha256.slice(0, 12)}…, standby ${dsb.items} items ${dsb.sha256.slice(0, 12)}…`);
+    check(`${label}: contact records (item count + typed and plain digests, decoded independently)`, dp.items === dsb.items && dp.typed === dsb.typed && dp.plain === dsb.plain,
+      `primary ${dp.items} items typed ${dp.typed.slice(0, 12)}… plain ${dp.plain.slice(0, 12)}…; standby ${dsb.items} items typed ${dsb.typed.slice(0, 12)}… plain ${dsb.plain.slice(0, 12)}…`);
     const objs = await standbyObjects({ host: standby.host, port: standby.port, user: standby.user }, standby.database, ds.recordings.name);
     let mismatched = 0;
     for (const [key, r] of recordings) {
-      const o = objs.get(naming.datasetObjectsPrefix(ds.recordings.name) + key);
+      const o = objs.get(key); // format v2: the standby lists each recording under its source key
       if (!o || o.sha256 !== r.sha256 || o.size !== r.size) mismatched++;
     }
     check(`${label}: recordings (count + SHA-256 of every object vs what was seeded)`, mismatched === 0 && objs.size === recordings.size, `${objs.size} listed in the standby, ${recordings.size} on the primary, ${mismatched} mismatched`);
@@ -184,19 +197,35 @@ async function main(): Promise<void> {
   };
 
   const nights: Record<string, unknown>[] = [];
-  const runNight = async (label: string, night: string): Promise<{ primary: NightResult; copy: CopyResult; verify: VerifyResult; restore: RestoreResult; before: Map<string, { etag: string; size: number }>; after: Map<string, { etag: string; size: number }> }> => {
+  const scenario: ScenarioContext = {
+    store: cp.store, storeUrl: cp.url, storeEnv: cp.env, datasets: verifyDatasets, freshness: { rpoHours: plan.rpoHours, alarmGraceHours: plan.alarmGraceHours },
+    check, say, logLines,
+  };
+  const verifyOnCounterparty = (): Promise<VerifyRunResult> => verifyRun({ store: cp.store, datasets: verifyDatasets, freshness: scenario.freshness });
+  const runNight = async (label: string, night: string, opts: { duringCopy?: boolean } = {}): Promise<{ primary: NightResult; copy: CopyResult; verify: VerifyRunResult; restore: RestoreResult; before: Map<string, { etag: string; size: number }>; after: Map<string, { etag: string; size: number }> }> => {
     const before = await listVersions(s3, exportBucket.bucket);
     const primary = await stage(`${label}: primary exports + manifest (night ${night})`, () => runPrimaryNight({ plan, s3, ddb, bucket: exportBucket.bucket, night, sources }),
       (r) => `${r.manifest.manifest.totals.objects} objects, ${formatBytes(r.manifest.manifest.totals.bytes)}; recordings copied ${r.sync[ds.recordings.name].copied}, skipped ${r.sync[ds.recordings.name].skipped}; manifest reused ${r.manifest.reusedChecksums} S3 SHA-256 checksums, hashed ${r.manifest.hashedObjects}; steps ${Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
     const after = await listVersions(s3, exportBucket.bucket);
-    const c = await stage(`${label}: copy to the Azure counterparty (rclone)`, copy, (r) => `${r.result}: ${r.objects} objects, ${formatBytes(r.bytes)} moved, ${r.checks} checked unchanged`);
+    let c: CopyResult;
+    let run: VerifyRunResult;
+    if (opts.duringCopy) {
+      // the manifest lands before the data (a copy still running): pending, then verified, no manual step
+      const during = await stage(`${label}: verify during copy (manifest first), copy, verify again`, () => verifyDuringCopy(scenario, { night, copyManifestsFirst: () => copyWith({ phase: 'manifests' }), copyData: () => copyWith({ phase: 'data', mode: 'full' }) }),
+        (x) => `first verify: ${x.first.nights.map((n) => `${n.night} ${n.result}`).join(', ')}; copy ${x.copy.result} (${x.copy.objects} objects, ${formatBytes(x.copy.bytes)}); second verify: ${x.second.nights.map((n) => `${n.night} ${n.result}`).join(', ')}`);
+      c = during.copy;
+      run = during.second;
+    } else {
+      c = await stage(`${label}: copy to the Azure counterparty (rclone)`, copy, (r) => `${r.result}: ${r.objects} objects, ${formatBytes(r.bytes)} moved, ${r.checks} checked unchanged`);
+      run = await stage(`${label}: verify on the counterparty`, verifyOnCounterparty, (r) => `${r.result}: ${r.nights.map((n) => `${n.night} ${n.result}, ${n.objects} night files, new blobs ${n.coverage?.newBlobs.objects ?? 0} (${formatBytes(n.coverage?.newBlobs.bytes ?? 0)}), scrub ${n.coverage?.scrub.objects ?? 0}, chain ${n.chain.status}`).join('; ')}`);
+    }
     if (c.result !== 'success') throw new Error(`copy failed: ${c.error}`);
-    const v = await stage(`${label}: verify on the counterparty`, () => verifyNight({ store: cp.store, night }), (r) => `${r.result}: ${r.objects} objects, ${formatBytes(r.bytes)}, chain ${r.chain.status}${r.chain.linkedTo ? ` → ${r.chain.linkedTo}` : ''}, bad ${r.bad.length}`);
-    check(`${label}: verification`, v.result === 'success', `${v.result}, ${v.bad.length} bad${v.bad.length ? `: ${v.bad.slice(0, 3).map((b) => `${b.key} (${b.problem})`).join('; ')}` : ''}`);
-    const r = await stage(`${label}: restore into the standby`, () => restoreNight({ store: cp.store, pg: standby }), (x) => `night ${x.night}: postgres ${x.postgres.map((p) => `${p.dataset} ${p.seconds.toFixed(1)} s`).join(', ')}; dynamodb ${x.dynamodb.map((d) => `${d.items} items ${d.seconds.toFixed(1)} s`).join(', ')}; ${x.objects} objects listed; ${x.connectDocuments} Connect documents`);
+    const v = run.nights.find((n) => n.night === night);
+    check(`${label}: verification`, run.result === 'success' && v?.result === 'success', `${v?.result ?? 'not judged'} (run ${run.result}${run.reason ? `, ${run.reason}` : ''}), ${v?.bad.length ?? 0} bad${v?.bad.length ? `: ${v.bad.slice(0, 3).map((b) => `${b.key} (${b.problem})`).join('; ')}` : ''}`);
+    const r = await stage(`${label}: restore into the standby`, () => restoreNight({ store: cp.store, pg: standby, datasets: verifyDatasets }), (x) => `night ${x.night}: postgres ${x.postgres.map((p) => `${p.dataset} ${p.seconds.toFixed(1)} s`).join(', ')}; dynamodb ${x.dynamodb.map((d) => `${d.items} items ${d.seconds.toFixed(1)} s`).join(', ')}; ${x.objects} objects listed; ${x.connectDocuments} Connect documents`);
     const comparison = await stage(`${label}: compare standby vs primary`, () => compareAll(label, night));
-    nights.push({ label, night, primary: { seconds: primary.seconds, objects: primary.manifest.manifest.totals.objects, bytes: primary.manifest.manifest.totals.bytes, manifestSha256: primary.manifest.sha256, previous: primary.manifest.manifest.previous, sync: primary.sync[ds.recordings.name] && { ...primary.sync[ds.recordings.name], copiedKeys: undefined }, reusedChecksums: primary.manifest.reusedChecksums, hashedObjects: primary.manifest.hashedObjects }, copy: { bytes: c.bytes, objects: c.objects, checks: c.checks, seconds: c.seconds }, verify: { result: v.result, objects: v.objects, bytes: v.bytes, chain: v.chain, bad: v.bad }, restore: r, comparison });
-    return { primary, copy: c, verify: v, restore: r, before, after };
+    nights.push({ label, night, primary: { seconds: primary.seconds, objects: primary.manifest.manifest.totals.objects, bytes: primary.manifest.manifest.totals.bytes, manifestSha256: primary.manifest.sha256, previous: primary.manifest.manifest.previous, sync: primary.sync[ds.recordings.name] && { ...primary.sync[ds.recordings.name], copiedKeys: undefined }, reusedChecksums: primary.manifest.reusedChecksums, hashedObjects: primary.manifest.hashedObjects }, copy: { bytes: c.bytes, objects: c.objects, checks: c.checks, seconds: c.seconds }, verify: { result: v?.result, objects: v?.objects, bytes: v?.bytes, coverage: v?.coverage, counts: v?.counts, chain: v?.chain, bad: v?.bad }, restore: r, comparison });
+    return { primary, copy: c, verify: run, restore: r, before, after };
   };
 
   // ------------------------------------------------------------------ night 1
@@ -222,7 +251,7 @@ async function main(): Promise<void> {
     const crmRows = await changeCrm(pgPrimary, ds.crm.databaseName, 0.01);
     return { recordingsChanged: changed.length, recordingsAdded: added.length, recordingBytesChanged: [...changed, ...added].reduce((n, r) => n + r.size, 0), contactRecordsChanged: itemIds.length + 50, crmRowsChanged: crmRows };
   }, (c) => `${c.recordingsChanged} recordings rewritten + ${c.recordingsAdded} new (${formatBytes(c.recordingBytesChanged)}), ${c.contactRecordsChanged} contact records, ${c.crmRowsChanged} CRM rows`);
-  const n2 = await runNight('night 2', night2);
+  const n2 = await runNight('night 2', night2, { duringCopy: true });
   const n2Changed = changedBytes(n2.before, n2.after);
   const transferRatio = n2Changed.bytes > 0 ? n2.copy.bytes / n2Changed.bytes : 0;
   check('night 2: transfer moved only what changed (≤ 1.05x)', transferRatio <= 1.05 && n2.copy.bytes > 0, `rclone moved ${formatBytes(n2.copy.bytes)} in ${n2.copy.objects} objects; the export bucket changed ${formatBytes(n2Changed.bytes)} in ${n2Changed.objects} objects; ratio ${transferRatio.toFixed(3)}`);
@@ -232,6 +261,11 @@ async function main(): Promise<void> {
     night1: { night: night1, expected: night1Recordings }, night2: { night: night2, expected: recordings },
   }), (r) => r.checks.map((c) => `${c.check}: ${c.ok ? 'ok' : 'FAILED'}`).join('; '));
   for (const c of v2.checks) check(c.check, c.ok, c.detail);
+
+  // ------------------------------------------------------------------ the newest manifest disappears (head truncation)
+  await stage('deleted newest manifest: verify and status must alert, then the same bytes are put back', () => deletedNewestManifest(scenario, {
+    night: night2, deleteObject: async (key) => { await cp.store.container.deleteBlob(key); },
+  }));
 
   // ------------------------------------------------------------------ benchmarks (data path)
   const bench = await stage('benchmarks: verifier vs sha256sum, restore vs pg_restore', async () => {
@@ -243,7 +277,11 @@ async function main(): Promise<void> {
     const local = new FileStore(bundleDir);
     // flush the bundle's dirty pages and warm the page cache, then time each twice, alternating, best of two
     spawnSync('bash', ['-c', `sync; find "${bundleDir}/nights" "${bundleDir}/objects" -type f -print0 | xargs -0 cat > /dev/null`]);
-    const localManifest = await readManifest(local, bundle.night);
+    // what the bundle's files must hash to: the night's files from the manifest, each recording from the night's index
+    const stored = await readManifestV2(cp.store, bundle.night);
+    const expected = [...stored.manifest.entries];
+    for await (const e of (await readNight(cp.store, bundle.night)).entries(ds.recordings.name)) expected.push({ key: `${naming.OBJECTS_PREFIX}${ds.recordings.name}/${e.key}`, size: e.size, sha256: e.sha256, dataset: ds.recordings.name });
+    const localManifest = { ...stored, manifest: { ...stored.manifest, entries: expected } };
     let verifySeconds = Infinity;
     let shaSeconds = Infinity;
     let checked = { bad: [] as unknown[], bytes: 0 };
@@ -259,7 +297,7 @@ async function main(): Promise<void> {
     const vr = { bytes: checked.bytes, result: checked.bad.length === 0 && localManifest.sha256 === bundle.manifestSha256 ? 'success' : 'failure' };
     const mb = vr.bytes / 1048576;
     // restore: plain pg_restore of the dump vs the restorer's postgres path (download + verify + pg_restore --single-transaction)
-    const manifest = (await readManifest(cp.store, bundle.night)).manifest;
+    const manifest = stored.manifest;
     const dumpEntry = manifest.entries.find((e) => e.key === naming.postgresDumpKey(bundle.night, ds.crm.name))!;
     const dumpPath = join(bundleDir, dumpEntry.key);
     const admin = new Client({ host: standby.host, port: standby.port, user: standby.user, database: 'postgres' });
@@ -268,6 +306,7 @@ async function main(): Promise<void> {
     await admin.query('CREATE DATABASE bench_plain');
     await admin.query('DROP DATABASE IF EXISTS bench_restorer');
     await admin.query('CREATE DATABASE bench_restorer'); // both restore into an existing, empty database
+    await admin.query('DROP DATABASE IF EXISTS bench_restorer_full');
     await admin.end();
     const tp = Date.now();
     await runPgRestore(['--no-owner', '-d', 'bench_plain', dumpPath], { ...process.env, PGHOST: standby.host, PGPORT: String(standby.port), PGUSER: standby.user });
@@ -280,7 +319,7 @@ async function main(): Promise<void> {
     const tf = Date.now();
     const tmp = join(outDir, 'bench.pgdump');
     await downloadVerified(cp.store, dumpEntry, tmp);
-    await restorePostgresDump(standby, 'bench_restorer', tmp);
+    await restorePostgresDump(standby, 'bench_restorer_full', tmp); // the restorer only ever restores into a fresh database
     const restorerFullSeconds = (Date.now() - tf) / 1000;
     await fs.rm(tmp, { force: true });
     return {
@@ -291,7 +330,7 @@ async function main(): Promise<void> {
       pgRestorePlain: { seconds: plainSeconds, dumpBytes: dumpEntry.size },
       restorerPostgres: { seconds: restorerSeconds, withDownloadSeconds: restorerFullSeconds },
       restoreVsPgRestore: restorerSeconds / plainSeconds,
-      verifierOnAzurite: { seconds: n2.verify && stages.find((s) => s.stage === 'night 2: verify on the counterparty')?.seconds, bytes: n2.verify.bytes },
+      verifierOnAzurite: { seconds: n2.verify && stages.find((s) => s.stage === 'night 2: verify on the counterparty')?.seconds, bytes: n2.verify.nights.reduce((n, x) => n + x.bytes, 0) },
     };
   }, (b) => `verifier ${b.verifier.mibPerSecond.toFixed(0)} MiB/s vs sha256sum ${b.sha256sum.mibPerSecond.toFixed(0)} MiB/s = ${b.verifierVsSha256sum.toFixed(2)}x; restorer ${b.restorerPostgres.seconds.toFixed(2)} s vs pg_restore ${b.pgRestorePlain.seconds.toFixed(2)} s = ${b.restoreVsPgRestore.toFixed(2)}x; exit bundle ${b.exitBundle.objects} objects in ${b.exitBundle.seconds.toFixed(1)} s`);
   check('exit bundle of the latest verified night', bench.exitBundle.night === night2 && bench.verifier.result === 'success', `night ${bench.exitBundle.night}, ${bench.exitBundle.objects} objects, re-verified locally: ${bench.verifier.result}`);
@@ -308,22 +347,25 @@ async function main(): Promise<void> {
     say('  moto_server stopped: the primary is gone');
     const primaryOutcome = await partial;
     const c = await copy();
-    let v: VerifyResult | undefined;
+    let v: VerifyRunResult | undefined;
     let verifyError: string | undefined;
     try {
-      v = await verifyNight({ store: cp.store, night: 'latest' });
+      v = await verifyOnCounterparty();
     } catch (e) {
       verifyError = (e as Error).message;
     }
-    const r = await restoreNight({ store: cp.store, pg: standby });
+    const r = await restoreNight({ store: cp.store, pg: standby, datasets: verifyDatasets });
     const restoredAt = Date.now();
     const latest = await latestVerifiedNight(cp.store);
     const createdAt = Date.parse(latest!.manifest.manifest.createdAt);
-    return { primaryOutcome, copy: c, verify: v && { night: v.night, result: v.result, bad: v.bad.length }, verifyError, restoredNight: r.night, rtoSeconds: (restoredAt - goneAt) / 1000, rpoSeconds: (restoredAt - createdAt) / 1000, restoredManifestCreatedAt: latest!.manifest.manifest.createdAt };
+    return { primaryOutcome, copy: c, verify: v && { night: (v.fields.newestVerifiedNight as string | null) ?? '-', result: v.result, judged: v.nights.map((n) => `${n.night} ${n.result}`).join(', ') || 'nothing new', stale: v.fields.stale, dataAgeHours: v.fields.dataAgeHours }, verifyError, restoredNight: r.night, rtoSeconds: (restoredAt - goneAt) / 1000, rpoSeconds: (restoredAt - createdAt) / 1000, restoredManifestCreatedAt: latest!.manifest.manifest.createdAt };
   }, (d) => `night 3 export ${d.primaryOutcome}; copy ${d.copy.result}${d.copy.error ? ` (${d.copy.error.slice(0, 80)})` : ''}; verify latest: ${d.verify ? `${d.verify.night} ${d.verify.result}` : d.verifyError}; restored night ${d.restoredNight}; RTO ${d.rtoSeconds.toFixed(1)} s`);
   check('night 3: standby restored the last verified night after the primary went dark', dark.restoredNight === night2, `restored ${dark.restoredNight} (night 3 = ${night3} never verified); copy ${dark.copy.result}`);
   const comparison3 = await compareAll('night 3 (primary dark)', night2).catch((e: Error) => ({ error: e.message }));
   void comparison3;
+  // no new night arrives: on the drill's clock, once rpoHours + alarmGraceHours pass, the counterparty must say stale
+  const stale = await stage('night 3: the drill\'s clock moves past rpoHours + alarmGraceHours; status and the verify line must say stale', () => primaryDarkStale(scenario, { lastGoodNight: night2, createdAt: dark.restoredManifestCreatedAt }), (x) => `clock at ${x.late.toISOString()}`);
+  void stale;
 
   // ------------------------------------------------------------------ report
   await stopAll();

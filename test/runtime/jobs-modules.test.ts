@@ -7,13 +7,12 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { naming } from '../../lib/core';
 import { setLogSink } from '../../lib/runtime/log';
 import { exportPostgres } from '../../lib/runtime/exporters/postgres';
 import { exportDynamoDbTable, waitForDynamoDbExport } from '../../lib/runtime/exporters/dynamodb';
-import { syncObjects, SOURCE_ETAG_METADATA } from '../../lib/runtime/sync-objects';
 import { parseRcloneStats, rcloneEnv, runCopy } from '../../lib/runtime/copy';
 
 import { verifyNight } from '../../lib/runtime/verifier';
@@ -96,26 +95,9 @@ test('the DynamoDB waiter polls until COMPLETED and reports FAILED exports', asy
   await expect(waitForDynamoDbExport(failed as never, 'arn:y', { sleep: async () => undefined })).rejects.toThrow('DynamoDB export arn:y failed: S3NoSuchBucket gone');
 });
 
-test('sync-objects copies new and changed objects only, with a full-object SHA-256 the manifest can reuse', async () => {
-  await createBucket(clients.s3, 'sync-source', plan.primary.region);
-  for (let i = 0; i < 6; i++) await clients.s3.send(new PutObjectCommand({ Bucket: 'sync-source', Key: `calls/${i}.wav`, Body: Buffer.alloc(1000 + i, i) }));
-  const opts = { s3: clients.s3, sourceBucket: 'sync-source', exportBucket: bucket, dataset: 'sync-test', emulatorChecksumHeader: true };
-  const first = await syncObjects(opts);
-  expect(first).toMatchObject({ examined: 6, copied: 6, skipped: 0, bytesCopied: 6015 });
-  const head = await clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'objects/sync-test/calls/2.wav', ChecksumMode: 'ENABLED' }));
-  expect(Buffer.from(head.ChecksumSHA256!, 'base64').toString('hex')).toBe(sha256Hex(Buffer.alloc(1002, 2)));
-  expect(head.Metadata?.[SOURCE_ETAG_METADATA]).toBeTruthy();
-  expect(await syncObjects(opts)).toMatchObject({ copied: 0, skipped: 6 });
-  await new Promise((r) => setTimeout(r, 1100)); // S3 LastModified has 1 s resolution
-  await clients.s3.send(new PutObjectCommand({ Bucket: 'sync-source', Key: 'calls/3.wav', Body: Buffer.alloc(1003, 99) })); // same size, new content
-  await clients.s3.send(new PutObjectCommand({ Bucket: 'sync-source', Key: 'calls/new.wav', Body: 'new' }));
-  const third = await syncObjects(opts);
-  expect(third).toMatchObject({ examined: 7, copied: 2, skipped: 5, copiedKeys: ['objects/sync-test/calls/3.wav', 'objects/sync-test/calls/new.wav'] });
-  const store = new S3Store(bucket, clients.s3);
-  expect(sha256Hex(await store.getBytes('objects/sync-test/calls/3.wav'))).toBe(sha256Hex(Buffer.alloc(1003, 99)));
-});
+// sync-objects (format v2: index + content-addressed blobs) is tested in test/runtime/sync-copy.test.ts.
 
-test('copy: rclone moves the export bucket to Azurite, then only what changed', async () => {
+test('copy: rclone moves the export bucket to Azurite, then only what is new, and never replaces an existing key', async () => {
   await createBucket(clients.s3, 'copy-source', plan.primary.region);
   const src = new S3Store('copy-source', clients.s3);
   for (let i = 0; i < 5; i++) await src.put(`objects/r/${i}.wav`, Buffer.alloc(10_000, i));
@@ -133,8 +115,8 @@ test('copy: rclone moves the export bucket to Azurite, then only what changed', 
   await src.put('objects/r/2.wav', Buffer.alloc(10_000, 42)); // same size, new content
   await src.put('nights/2026-11-02/manifest.json', '{}');
   const third = await run();
-  expect(third).toMatchObject({ result: 'success', objects: 2, bytes: 10_002 });
-  expect((await cp.store.getBytes('objects/r/2.wav')).equals(Buffer.alloc(10_000, 42))).toBe(true);
+  expect(third).toMatchObject({ result: 'success', objects: 1, bytes: 2 }); // the new manifest only
+  expect((await cp.store.getBytes('objects/r/2.wav')).equals(Buffer.alloc(10_000, 2))).toBe(true); // written once, never replaced (format v2: keys are never reused)
 });
 
 test('copy: the keyless path gets an Entra token, writes it to a file and gives rclone web identity + MSI', async () => {
@@ -148,9 +130,9 @@ test('copy: the keyless path gets an Entra token, writes it to a file and gives 
     destination: { account: 'acmeccvault', container: 'exports' },
     auth: 'managed-identity', tokenAudience: 'api://AzureADTokenExchange', clientId: 'client-123', roleArn: 'arn:aws:iam::111122223333:role/counterparty/acme-cc-azure-reader',
     credential: { getToken: async (scope) => { scopes.push(String(scope)); return { token: 'entra-token-abc', expiresOnTimestamp: Date.now() + 3600e3 }; } },
-    rclone: fake, env: { PATH: process.env.PATH, AWS_CA_BUNDLE: '/etc/ssl/certs/ca-certificates.crt', AWS_ACCESS_KEY_ID: 'should-not-pass' },
+    rclone: fake, env: { PATH: process.env.PATH, AWS_CA_BUNDLE: '/etc/ssl/certs/ca-certificates.crt', AWS_ACCESS_KEY_ID: 'should-not-pass' }, mode: 'full',
   });
-  expect(r).toMatchObject({ result: 'success', bytes: 7, objects: 1 });
+  expect(r).toMatchObject({ result: 'success', bytes: 14, objects: 2 }); // two rclone runs: the data phase, then the manifests
   expect(scopes).toEqual(['api://AzureADTokenExchange/.default']);
   const seen = readFileSync(join(dir, 'rclone-seen'), 'utf8');
   expect(seen).toContain('TOKEN=entra-token-abc');
