@@ -402,7 +402,6 @@ export const DEFAULTS = {
   rpoHours: 24,
   alarmGraceHours: 6,
   vaultLockChangeableForHours: 72,
-  azureTokenAudience: 'api://AzureADTokenExchange',
   applicationImage: 'contact-centre-app:stable',
   jobsImage: 'counterparty-jobs:0.1.0',
   keepReleases: 5,

@@ -118,7 +118,7 @@ export function resolvePlan(plan: ProtectionPlan): ResolvedPlan & { readonly war
         azure: {
           ...cp.azure,
           mode: cp.azure.mode ?? 'standby',
-          tokenAudience: cp.azure.tokenAudience ?? DEFAULTS.azureTokenAudience,
+          tokenAudience: naming.azureFederationAudience(plan),
           allowedIpRanges: cp.azure.allowedIpRanges ?? [],
         },
       } : {}),

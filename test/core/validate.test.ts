@@ -36,7 +36,7 @@ describe('protection plan validation', () => {
     expect(r.schedule).toEqual({ cron: '0 2 * * *', timeZone: 'UTC', exportWindowHours: 3 });
     expect(r.immutability.mode).toBe('governance');
     expect(r.immutability.lock).toBe(false);
-    expect(r.counterparties.azure?.tokenAudience).toBe('api://AzureADTokenExchange');
+    expect(r.counterparties.azure?.tokenAudience).toBe('api://acme-cc-aws-federation');
     expect(r.warnings).toEqual([]);
   });
 

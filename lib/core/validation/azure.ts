@@ -1,7 +1,7 @@
 /**
  * Checks of `counterparties.azure`.
  */
-import { DEFAULTS } from '../plan';
+import * as naming from '../naming';
 import { CIDR_RE, checkRegion, UUID_RE, type IssueCollector } from './collector';
 
 const AZURE_LOCATION_RE = /^[a-z][a-z0-9]+$/;
@@ -39,7 +39,7 @@ export function checkAzureCounterparty(c: IssueCollector, a: Fields, allowed: re
     c.error('counterparties.azure.copyIdentityPrincipalId', a.copyIdentityPrincipalId, 'is not a UUID.', 'copy the Azure stack output copy_identity_principal_id.');
   }
   if (a.tokenAudience !== undefined && (typeof a.tokenAudience !== 'string' || a.tokenAudience === '')) c.error('counterparties.azure.tokenAudience', a.tokenAudience, 'must be a non-empty string.', 'leave it out for api://<system>-aws-federation.');
-  else if (a.tokenAudience === DEFAULTS.azureTokenAudience) {
+  else if (a.tokenAudience === naming.AZURE_TOKEN_EXCHANGE_AUDIENCE) {
     c.error('counterparties.azure.tokenAudience', a.tokenAudience, 'is Microsoft\'s reserved token-exchange audience: its tokens have the v2.0 issuer and a GUID aud, which the AWS role does not trust.', 'leave it out (api://<system>-aws-federation, the Application ID URI of the app registration the Azure stack creates), or give your app registration\'s Application ID URI.');
   } else if (typeof a.tokenAudience === 'string' && (!/^(api|https):\/\/\S+$/.test(a.tokenAudience) || a.tokenAudience.endsWith('/'))) {
     c.error('counterparties.azure.tokenAudience', a.tokenAudience, 'is not an Application ID URI.', 'give api://<name> (or a verified-domain https:// URI) without a trailing slash, or leave it out.');
