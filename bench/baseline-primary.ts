@@ -185,6 +185,14 @@ export class BaselinePrimary extends Construct {
       resources: [bucket.bucketArn, bucket.arnForObjects('*')],
       conditions: { ArnNotEquals: { 'aws:PrincipalArn': [stack.formatArn({ service: 'iam', region: '', resource: 'root' })] } },
     }));
+    bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyDeletesExceptAllowed',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+      resources: [bucket.arnForObjects('*')],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': [stack.formatArn({ service: 'iam', region: '', resource: 'root' })] } },
+    }));
     const viaS3 = { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } };
     const writeUnder = (grantee: iam.IGrantable, keyPattern: string) => {
       iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resourceArns: [bucket.arnForObjects(keyPattern)] });

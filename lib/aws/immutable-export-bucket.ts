@@ -138,6 +138,16 @@ export interface ImmutableExportBucketProps {
    */
   readonly breakGlassPrincipalArns?: string[];
   /**
+   * Principals allowed to delete object versions or place delete markers by
+   * API (for example a role that runs `prune`). Nothing in the nightly export
+   * deletes: lifecycle expiry needs no permission, and format v2 never
+   * overwrites. Everyone else is denied `s3:DeleteObject` and
+   * `s3:DeleteObjectVersion`, so a blob whose lock has expired but that a
+   * retained night still references cannot be deleted either.
+   * @default - the break-glass principals only
+   */
+  readonly deletionPrincipalArns?: string[];
+  /**
    * The bucket that receives this bucket's server access logs (it cannot be
    * this bucket: an Object Lock bucket cannot log to itself).
    * @default - a new log bucket (SSE-S3, versioned, BPA, TLS-only, RETAIN)
@@ -285,8 +295,20 @@ export class ImmutableExportBucket extends ExportBucketBase {
       resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
       conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.breakGlassPrincipalArns } },
     }));
+    // Append-only: nothing in the export deletes by API (every such deletion also alarms, TamperAlarm).
+    this.bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyDeletesExceptAllowed',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: [...DELETE_ACTIONS],
+      resources: [this.bucket.arnForObjects('*')],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': props.deletionPrincipalArns ?? [...this.breakGlassPrincipalArns] } },
+    }));
   }
 }
+
+/** The S3 actions that delete an object version or hide it behind a delete marker. */
+export const DELETE_ACTIONS = ['s3:DeleteObject', 's3:DeleteObjectVersion'] as const;
 
 /** The S3 actions that shorten, lift or bypass Object Lock; the export bucket policy denies them to all but the break-glass principals. */
 export const LOCK_CHANGING_ACTIONS = ['s3:BypassGovernanceRetention', 's3:PutObjectRetention', 's3:PutObjectLegalHold', 's3:PutBucketObjectLockConfiguration'] as const;

@@ -165,6 +165,16 @@ describe('issue 13.3: tamper-resistant by default', () => {
     expect(deny.Action).toContain('s3:BypassGovernanceRetention');
     expect(deny.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:root']] }] } });
   });
+  test('the export bucket is append-only: API deletions are denied to all but the deletion principals (default: break-glass)', () => {
+    const policy = Object.values(t.findResources('AWS::S3::BucketPolicy')).find((p: any) => p.Properties.Bucket.Ref === lid(stack.site.exportBucket.bucket)) as any;
+    const deny = policy.Properties.PolicyDocument.Statement.find((s: any) => s.Sid === 'DenyDeletesExceptAllowed');
+    expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'] });
+    expect(deny.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:root']] }] } });
+    const s = testStack();
+    new ImmutableExportBucket(s, 'Exports', { retention: Duration.days(7), deletionPrincipalArns: ['arn:aws:iam::111122223333:role/prune'] });
+    const all = Object.values(Template.fromStack(s).findResources('AWS::S3::BucketPolicy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    expect(all.find((x: any) => x.Sid === 'DenyDeletesExceptAllowed').Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': ['arn:aws:iam::111122223333:role/prune'] } });
+  });
   test('with breakGlassPrincipalArns, exactly those principals are excepted', () => {
     const s = testStack();
     const breakGlass = ['arn:aws:iam::111122223333:role/BreakGlass'];
