@@ -15,7 +15,8 @@ import { exportDynamoDbTable } from './exporters/dynamodb';
 import { exportPostgres } from './exporters/postgres';
 import { logEvent, runJob, type ResultEvent } from './log';
 import { buildManifest } from './manifest';
-import { runMirrorCommand } from './mirror';
+import { imagesCheckFromEnv, runMirrorCommand } from './mirror';
+import { runPruneCommand } from './prune';
 import { parseDynamoKeys, parsePgDatabases, restoreNight, type PgTarget, type RestoreOptions } from './restorer';
 import { counterpartyStatus, formatStatus, freshnessConfigFromEnv, freshnessFields, nowFromEnv, readFreshness, type StatusOptions, type StatusReport } from './status';
 import type { ObjectStore } from './stores/types';
@@ -25,7 +26,7 @@ import { verifyRun, type PlannedDataset, type VerifyOptions } from './verifier';
 
 type Env = NodeJS.ProcessEnv;
 
-export const COMMANDS = ['export-postgres', 'sync-objects', 'export-dynamodb', 'export-connect', 'build-manifest', 'copy', 'verify', 'restore', 'verify-and-restore', 'status', 'mirror'] as const;
+export const COMMANDS = ['export-postgres', 'sync-objects', 'export-dynamodb', 'export-connect', 'build-manifest', 'copy', 'verify', 'restore', 'verify-and-restore', 'status', 'mirror', 'prune'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export function required(env: Env, name: string): string {
@@ -135,7 +136,7 @@ export async function statusCommand(env: Env, opts: { imagesCheck?: StatusOption
   const { store, recordsStore } = stores(env);
   const report = await counterpartyStatus({
     store, recordsStore, primaryStore: env.CP_PRIMARY_STORE ? openStore(env.CP_PRIMARY_STORE, env) : undefined,
-    config: freshnessConfigFromEnv(env), now: nowFromEnv(env), imagesCheck: opts.imagesCheck,
+    config: freshnessConfigFromEnv(env), now: nowFromEnv(env), imagesCheck: opts.imagesCheck ?? imagesCheckFromEnv(env),
   });
   (opts.out ?? ((t: string) => process.stderr.write(`${t}\n`)))(formatStatus(report));
   const fields = { ...report, store: store.url };
@@ -238,6 +239,8 @@ async function dispatch(command: string, env: Env, signal?: AbortSignal): Promis
     }
     case 'mirror':
       return runMirrorCommand(env);
+    case 'prune':
+      return runPruneCommand(env, openStore);
     default:
       throw new RuntimeError(`unknown command ${JSON.stringify(command)}; commands: ${COMMANDS.join(', ')}`);
   }
@@ -254,6 +257,7 @@ commands:
   verify              CP_STORE [CP_NIGHT=all|YYYY-MM-DD] [CP_RECORDS_STORE] [CP_DATASETS=name:kind[:allowEmpty],...] [CP_RPO_HOURS=24] [CP_ALARM_GRACE_HOURS=6]
   restore             CP_STORE [CP_NIGHT=latest-verified] PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD [CP_DYNAMODB_KEYS] [CP_PG_DATABASES] [CP_DATASETS] [CP_FORCE=1]
   verify-and-restore  the union of verify and restore (two result lines)
-  status              CP_STORE [CP_RECORDS_STORE] [CP_PRIMARY_STORE] [CP_RPO_HOURS] [CP_ALARM_GRACE_HOURS]: can this counterparty take over now? exit 2 when not
-  mirror              CP_MIRROR_SOURCE CP_MIRROR_DESTINATION CP_IMAGES [CP_KEEP_RELEASES=5] [CP_MIRROR_AUTH=gcp|authfile|none] [CP_MIRROR_CHECK_ONLY=1]
+  status              CP_STORE [CP_RECORDS_STORE] [CP_PRIMARY_STORE] [CP_RPO_HOURS] [CP_ALARM_GRACE_HOURS] [CP_IMAGES CP_MIRROR_DESTINATION]: can this counterparty take over now? exit 2 when not
+  mirror              CP_MIRROR_SOURCE CP_MIRROR_DESTINATION CP_IMAGES [CP_KEEP_RELEASES=5] [CP_MIRROR_AUTH=gcp|azure|authfile|none] [CP_MIRROR_CHECK_ONLY=1]
+  prune               CP_STORE [CP_PRUNE_DRY_RUN=true] [CP_PRUNE_GRACE_DAYS=7]   delete blobs no night present references, once unlocked
 exit codes: 0 ok (the result line says success), 1 error, 2 a check failed; every run writes ONE JSON result line on stdout (docs/runtime.md)`;
