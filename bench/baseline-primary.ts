@@ -455,7 +455,6 @@ export class BaselinePrimary extends Construct {
             iamAction: 's3:PutObject',
             iamResources: [bucket.arnForObjects(`nights/*/${ds.name}/*`)],
             additionalIamStatements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [stg.arnForObjects(`nights/*/${ds.name}/*`)] })],
-            resultSelector: { 'sha256.$': '$.CopyObjectResult.ChecksumSHA256' },
           });
           copyOne.addRetry({ errors: ['S3.SlowDownException', 'S3.InternalErrorException', 'S3.S3Exception'], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
           const copy = new sfn.DistributedMap(ne, `Copy ${ds.name} export`, {

@@ -419,7 +419,6 @@ export class NightlyExportPipeline extends Construct {
       additionalIamStatements: [
         new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [staging.arnForObjects(nightWildcard((n) => `${naming.datasetNightPrefix(n, name)}*`))] }),
       ],
-      resultSelector: { 'sha256.$': '$.CopyObjectResult.ChecksumSHA256' },
     });
     copyOne.addRetry({ errors: ['S3.SlowDownException', 'S3.InternalErrorException', 'S3.S3Exception'], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
     const copy = new sfn.DistributedMap(this, `Copy ${name} export`, {
