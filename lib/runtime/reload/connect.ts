@@ -36,12 +36,14 @@ export function connectApplier(opts: ConnectApplierOptions): ConnectApplier {
         return `s3://${staging.bucket}/${key}`;
       } : undefined,
     });
+    // Every applied type must be complete on the target (what cannot move is listed, not counted as applied).
+    const counts = Object.entries(report.counts);
     return {
-      documents: report.created.length + report.existing.length,
+      documents: counts.reduce((n, [, c]) => n + c.applied, 0),
       created: report.created.length,
       existing: report.existing.length,
       cannotMove: report.cannotMove.map((c) => `${c.type} ${c.name}: ${c.reason}; ${c.action}`),
-      problems: [],
+      problems: dryRun ? [] : counts.filter(([, c]) => c.applied !== c.source).map(([type, c]) => `${type}: ${c.applied} of ${c.source} on the target`),
     };
   };
 }
