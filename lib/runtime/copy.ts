@@ -138,13 +138,22 @@ export function fullDataFilters(shard: CopyShard | undefined): string[] {
 }
 
 /**
- * What an incremental copy moves: for each night the source has and the destination lacks, the
- * night's files and the blobs its changes name (this shard's share), and then its manifest.
- * Work follows the nights' changes, not the estate.
+ * The newest nights an incremental copy re-offers even when the destination has their manifest (a
+ * manifest that arrived before its data, e.g. from an interrupted or foreign copy, still gets its
+ * data; `--ignore-existing` makes the re-offer cost one existence check per file).
  */
-export async function planIncrementalCopy(source: ObjectStore, destination: ObjectStore, shard?: CopyShard): Promise<{ nights: string[]; dataKeys: string[]; manifestKeys: string[] }> {
+export const RECHECK_NIGHTS = 3;
+
+/**
+ * What an incremental copy moves: for each night the source has and the destination lacks (and the
+ * newest {@link RECHECK_NIGHTS} nights), the night's files and the blobs its changes name (this
+ * shard's share), and then its manifest. Work follows the nights' changes, not the estate.
+ */
+export async function planIncrementalCopy(source: ObjectStore, destination: ObjectStore, shard?: CopyShard, recheckNights = RECHECK_NIGHTS): Promise<{ nights: string[]; dataKeys: string[]; manifestKeys: string[] }> {
   const have = new Set(await listNights(destination));
-  const nights = (await listNights(source)).filter((n) => !have.has(n));
+  const all = await listNights(source);
+  const recent = new Set(all.slice(-recheckNights));
+  const nights = all.filter((n) => !have.has(n) || recent.has(n));
   const dataKeys = new Set<string>();
   for (const n of nights) {
     const night = await readNight(source, n);

@@ -22,8 +22,9 @@ import { fmtSample, measure, measureGroup, median, ROOT, runOnce, type Command, 
 import { kindMix } from './plan-gen';
 import { summarizeProfile, type ProfileSummary } from './profile';
 import { templateDiff, templateStats, readTemplate, type TemplateStats } from './templates';
+import { renderScale, type ScaleResult } from './scale';
 
-const SECTIONS = ['synth', 'scaling', 'test', 'drill'] as const;
+const SECTIONS = ['synth', 'scaling', 'test', 'drill', 'scale'] as const;
 type Section = typeof SECTIONS[number];
 
 const OUT = path.join(ROOT, 'bench-out');
@@ -41,6 +42,7 @@ function parseArgs(argv: string[]): Section[] {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--render-only') { only = []; continue; }
+    if (a === '--scale-only') { only = ['scale']; continue; }
     const value = a.startsWith('--only=') ? a.slice(7) : a === '--only' ? argv[++i] : undefined;
     if (value !== undefined) {
       const names = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -48,7 +50,7 @@ function parseArgs(argv: string[]): Section[] {
       if (bad.length || names.length === 0) throw new Error(`--only ${value}: unknown section(s) ${bad.join(', ')}; use ${SECTIONS.join(', ')}`);
       only = names as Section[];
     } else if (a === '--help' || a === '-h') {
-      log('usage: npm run bench [-- --only synth,scaling,test,drill | --render-only]   (env: BENCH_RUNS, BENCH_TEST_RUNS, BENCH_TEST_WARMUP, BENCH_SIZES, BENCH_DRILL)');
+      log('usage: npm run bench [-- --only synth,scaling,test,drill,scale | --scale-only | --render-only]   (env: BENCH_RUNS, BENCH_TEST_RUNS, BENCH_TEST_WARMUP, BENCH_SIZES, BENCH_DRILL)');
       process.exit(0);
     } else {
       throw new Error(`unknown argument ${a}; use --only synth,scaling,test,drill`);
@@ -512,6 +514,17 @@ function renderDrill(s: SectionResult): string {
   return out.join('\n');
 }
 
+// ------------------------------------------------------------------ 5. scale (format v2)
+
+/** scripts/bench/scale.ts in its own process (it spawns one worker per size and night); reads bench-out/scale.json. */
+function scaleSection(): SectionResult {
+  const before = loadNow();
+  const r = spawnSync(process.execPath, [...TSNODE, path.join(ROOT, 'scripts/bench/scale.ts')], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`scripts/bench/scale.ts exited ${r.status}`);
+  const scale = JSON.parse(fs.readFileSync(path.join(OUT, 'scale.json'), 'utf8')) as ScaleResult;
+  return { section: 'scale', date: scale.date, load: { before, after: loadNow(), busy: [] }, runs: 1, rows: [], notes: [], scale };
+}
+
 function renderMarkdown(r: Results, findings: string): string {
   const m = r.machine;
   const sec = r.sections;
@@ -533,6 +546,8 @@ function renderMarkdown(r: Results, findings: string): string {
     sec.test ? renderTest(sec.test) : '## 3. `npm test`\n\nNot measured yet: `npm run bench -- --only test`.',
     '',
     sec.drill ? renderDrill(sec.drill) : '## 4. Data path (from the drill)\n\nNot measured yet: `npm run bench -- --only drill`.',
+    '',
+    sec.scale ? renderScale(sec.scale.scale as ScaleResult) : '## 5. Scale: format v2 at 1 M and 10 M objects\n\nNot measured yet: `npm run bench -- --scale-only`.',
     '',
     findings.trim(),
     '',
@@ -568,10 +583,11 @@ function main(): void {
     if (section === 'synth') r = synthSection(runs);
     else if (section === 'scaling') r = scalingSection(runs, sizes);
     else if (section === 'test') r = testSection(testRuns, testWarmup);
+    else if (section === 'scale') r = scaleSection();
     else r = drillSection(drillMode === 'skip' ? 'read' : drillMode);
     results.sections[section] = r;
     save(); // after every section, so a long run that is interrupted keeps what it measured
-    const md = section === 'synth' ? renderSynth(r) : section === 'scaling' ? renderScaling(r) : section === 'test' ? renderTest(r) : renderDrill(r);
+    const md = section === 'synth' ? renderSynth(r) : section === 'scaling' ? renderScaling(r) : section === 'test' ? renderTest(r) : section === 'scale' ? renderScale(r.scale as ScaleResult) : renderDrill(r);
     log(`\n${md}\n`);
   }
   if (only.length === 0) save();
