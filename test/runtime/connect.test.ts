@@ -2,13 +2,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  exportConnectConfiguration, isThrottle, sendWithRetry, CONNECT_RESOURCES, CONNECT_READ_ACTIONS, CONNECT_RESOURCE_TYPES,
+  exportConnectConfiguration, isThrottle, sendWithRetry, CONNECT_RESOURCES, CONNECT_READ_ACTIONS, CONNECT_RESOURCE_TYPES, CONNECT_MAP_MAX_CONCURRENCY,
   planConnectExport, exportConnectResourceTypes, finalizeConnectExport, connectPartKey,
 } from '../../lib/runtime/exporters/connect';
 import { FixtureConnectClient, type ConnectFixture } from '../../lib/runtime/exporters/connect-fixture';
 import { FileStore } from '../../lib/runtime/stores/file';
 import { sha256Hex } from '../../lib/runtime/util';
 import { ListQueuesCommand } from '@aws-sdk/client-connect';
+import { CONNECT_IAM_ACTIONS, CONNECT_MAP_ITEMS_AT_ONCE } from '../../lib/runtime/exporters/connect-contract';
 
 const fixture = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'connect-instance.json'), 'utf8')) as ConnectFixture;
 const PREFIX = 'nights/2026-11-01/connect/';
@@ -146,4 +147,12 @@ test('finalize fails, naming the type, when a Map item did not run; an unknown t
   await expect(finalizeConnectExport({ ...opts, resourceTypes: ['queues'] })).rejects.toThrow(/no part for resource type queues/);
   await expect(exportConnectResourceTypes({ ...opts, resourceTypes: ['user'] })).rejects.toThrow(/unknown resource type\(s\) user; known: contact-flows/);
   await expect(exportConnectResourceTypes({ ...opts, resourceTypes: ['users'], shard: { index: 2, count: 2 } })).rejects.toThrow(/0 <= index < count/);
+});
+
+test('the synth-time contract (no SDK import) equals what the crawler derives from the SDK commands', () => {
+  // lib/aws grants CONNECT_IAM_ACTIONS at synth; the crawler sends CONNECT_READ_ACTIONS (checked above against a real crawl).
+  expect(CONNECT_IAM_ACTIONS).toEqual(CONNECT_READ_ACTIONS);
+  expect(CONNECT_MAP_ITEMS_AT_ONCE).toBe(CONNECT_MAP_MAX_CONCURRENCY);
+  const source = readFileSync(join(__dirname, '..', '..', 'lib', 'runtime', 'exporters', 'connect-contract.ts'), 'utf8');
+  expect(source).not.toMatch(/from '@aws-sdk|require\('@aws-sdk/);
 });
