@@ -152,7 +152,7 @@ export const RECHECK_NIGHTS = 3;
 export async function planIncrementalCopy(source: ObjectStore, destination: ObjectStore, shard?: CopyShard, recheckNights = RECHECK_NIGHTS): Promise<{ nights: string[]; dataKeys: string[]; manifestKeys: string[] }> {
   const have = new Set(await listNights(destination));
   const all = await listNights(source);
-  const recent = new Set(all.slice(-recheckNights));
+  const recent = new Set(recheckNights > 0 ? all.slice(-recheckNights) : []);
   const nights = all.filter((n) => !have.has(n) || recent.has(n));
   const dataKeys = new Set<string>();
   for (const n of nights) {
