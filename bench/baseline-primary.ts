@@ -457,8 +457,15 @@ export class BaselinePrimary extends Construct {
             additionalIamStatements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [stg.arnForObjects(`nights/*/${ds.name}/*`)] })],
           });
           copyOne.addRetry({ errors: ['S3.SlowDownException', 'S3.InternalErrorException', 'S3.S3Exception'], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+          const exportId = new sfn.Pass(ne, `${ds.name} export ID`, {
+            parameters: { 'exportArn.$': '$.export.exportArn', 'status.$': '$.export.status', 'id.$': "States.ArrayGetItem(States.StringSplit($.export.exportArn, '/'), 3)" },
+            resultPath: '$.export',
+          });
           const copy = new sfn.DistributedMap(ne, `Copy ${ds.name} export`, {
-            itemReader: new sfn.S3ObjectsItemReader({ bucket: stg, prefix: night(`nights/{}/${ds.name}/`) }),
+            itemReader: new sfn.S3ObjectsItemReader({
+              bucket: stg,
+              prefix: sfn.JsonPath.format(`nights/{}/${ds.name}/AWSDynamoDB/{}/`, sfn.JsonPath.stringAt('$.night'), sfn.JsonPath.stringAt('$.export.id')),
+            }),
             maxConcurrency: 100,
             resultPath: sfn.JsonPath.DISCARD,
             mapExecutionType: sfn.StateMachineType.STANDARD,
@@ -466,7 +473,7 @@ export class BaselinePrimary extends Construct {
           copy.itemProcessor(copyOne);
           const failedExport = new sfn.Fail(ne, `${ds.name} export failed`, { error: 'DynamoDbExportFailed', cause: `ExportTableToPointInTime of ${ds.name} ended FAILED` });
           return guarded(ds.name, start.next(wait).next(describe).next(new sfn.Choice(ne, `${ds.name} done?`)
-            .when(sfn.Condition.stringEquals('$.export.status', 'COMPLETED'), copy)
+            .when(sfn.Condition.stringEquals('$.export.status', 'COMPLETED'), exportId.next(copy))
             .when(sfn.Condition.stringEquals('$.export.status', 'FAILED'), failedExport)
             .otherwise(wait)));
         }

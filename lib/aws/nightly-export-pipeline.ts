@@ -17,7 +17,8 @@ import { Construct } from 'constructs';
 import { naming, type Dataset, type PostgresDataset } from '../core';
 import { newHandlerFunction, type HandlerName } from './bundled-handler';
 import { ImmutableExportBucket, type IImmutableExportBucket } from './immutable-export-bucket';
-import { nightFormat, nightWildcard } from './night-template';
+import { nightFormat, nightFormatTemplate, nightWildcard } from './night-template';
+import { CONNECT_IAM_ACTIONS, CONNECT_MAP_ITEMS_AT_ONCE } from '../runtime/exporters/connect-contract';
 
 /** The network a Fargate export task runs in (imported by ID: synth never looks anything up). */
 export interface JobsNetwork {
@@ -99,11 +100,9 @@ export interface NightlyExportPipelineProps {
   readonly stagingRetention?: Duration;
 }
 
-/** The Connect crawler's IAM actions and Map concurrency, loaded only when a connectInstance dataset exists (it pulls in the Connect SDK). */
+/** The Connect crawler's IAM actions and Map concurrency (a plain list: synth needs no Connect SDK). */
 function connectContract(): { actions: readonly string[]; maxConcurrency: number } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const c = require('../runtime/exporters/connect') as typeof import('../runtime/exporters/connect');
-  return { actions: c.CONNECT_READ_ACTIONS, maxConcurrency: c.CONNECT_MAP_MAX_CONCURRENCY };
+  return { actions: CONNECT_IAM_ACTIONS, maxConcurrency: CONNECT_MAP_ITEMS_AT_ONCE };
 }
 
 /** The numeric UID:GID the jobs image runs as (the `node` user of the official Node.js images; never root). */
@@ -390,10 +389,15 @@ export class NightlyExportPipeline extends Construct {
       resultPath: '$.export',
     });
     describe.addRetry({ errors: ['DynamoDb.LimitExceededException', 'DynamoDb.InternalServerErrorException'], interval: Duration.seconds(10), maxAttempts: 5, backoffRate: 2 });
+    // Copy exactly this export (arn:...:table/<name>/export/<id>), never a stale earlier attempt's files.
+    const exportId = new sfn.Pass(this, `${name} export ID`, {
+      parameters: { 'exportArn.$': '$.export.exportArn', 'status.$': '$.export.status', 'id.$': "States.ArrayGetItem(States.StringSplit($.export.exportArn, '/'), 3)" },
+      resultPath: '$.export',
+    });
     const copy = this.copyStagedExport(name, staging);
     const failed = new sfn.Fail(this, `${name} export failed`, { error: 'DynamoDbExportFailed', cause: `ExportTableToPointInTime of ${name} ended FAILED` });
     return start.next(wait).next(describe).next(new sfn.Choice(this, `${name} done?`)
-      .when(sfn.Condition.stringEquals('$.export.status', 'COMPLETED'), copy)
+      .when(sfn.Condition.stringEquals('$.export.status', 'COMPLETED'), exportId.next(copy))
       .when(sfn.Condition.stringEquals('$.export.status', 'FAILED'), failed)
       .otherwise(wait));
   }
@@ -422,7 +426,11 @@ export class NightlyExportPipeline extends Construct {
     });
     copyOne.addRetry({ errors: ['S3.SlowDownException', 'S3.InternalErrorException', 'S3.S3Exception'], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
     const copy = new sfn.DistributedMap(this, `Copy ${name} export`, {
-      itemReader: new sfn.S3ObjectsItemReader({ bucket: staging, prefix: nightFormat((n) => naming.datasetNightPrefix(n, name)) }),
+      itemReader: new sfn.S3ObjectsItemReader({
+        bucket: staging,
+        // DynamoDB writes under <S3Prefix>/AWSDynamoDB/<export id>/.
+        prefix: sfn.JsonPath.format(`${nightFormatTemplate((n) => naming.datasetNightPrefix(n, name))}AWSDynamoDB/{}/`, sfn.JsonPath.stringAt('$.night'), sfn.JsonPath.stringAt('$.export.id')),
+      }),
       maxConcurrency: 100,
       resultPath: sfn.JsonPath.DISCARD,
       mapExecutionType: sfn.StateMachineType.STANDARD,

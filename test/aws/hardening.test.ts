@@ -81,12 +81,17 @@ describe('issue 13.1: a first night that works', () => {
   test('then each staged file is copied server-side into the same key of the locked bucket with an S3-computed SHA-256', () => {
     const states = statesOf(nightly());
     const done = states['contact-records done?'];
-    expect(done.Choices.find((c: any) => c.StringEquals === 'COMPLETED').Next).toBe('Copy contact-records export');
+    expect(done.Choices.find((c: any) => c.StringEquals === 'COMPLETED').Next).toBe('contact-records export ID');
+    const id = states['contact-records export ID'];
+    expect(id.Parameters['id.$']).toBe("States.ArrayGetItem(States.StringSplit($.export.exportArn, '/'), 3)");
+    // arn:aws:dynamodb:<region>:<account>:table/<table>/export/<id>: item 3 after splitting on '/' is the export ID.
+    expect('arn:aws:dynamodb:eu-central-1:111122223333:table/acme-cc-contact-records/export/01700000000000-abcdef12'.split('/')[3]).toBe('01700000000000-abcdef12');
+    expect(id.Next).toBe('Copy contact-records export');
     const map = states['Copy contact-records export'];
     expect(map.Type).toBe('Map');
     expect(map.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED');
     expect(map.ItemReader.Resource).toContain(':states:::s3:listObjectsV2');
-    expect(map.ItemReader.Parameters['Prefix.$']).toBe("States.Format('nights/{}/contact-records/', $.night)");
+    expect(map.ItemReader.Parameters['Prefix.$']).toBe("States.Format('nights/{}/contact-records/AWSDynamoDB/{}/', $.night, $.export.id)");
     const copy = states['Copy contact-records file'];
     expect(copy.Resource).toContain(':states:::aws-sdk:s3:copyObject');
     expect(copy.Parameters).toMatchObject({ 'Key.$': '$.Key', ChecksumAlgorithm: 'SHA256' });
