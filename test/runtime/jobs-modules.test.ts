@@ -21,6 +21,8 @@ import { attributeValueToJson, itemFromJson, itemToJsonText, type AttributeValue
 import { marshall, NumberValueImpl as NumberValue } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { FIXTURE_DATASETS, writeNight } from './night-fixture';
+import { runCommand } from '../../lib/runtime/jobs';
+import { setErrorSink } from '../../lib/runtime/log';
 import { FileStore, S3Store, readAll } from '../../lib/runtime/stores';
 import { sha256Hex } from '../../lib/runtime/util';
 import { startAzurite, startMoto, startPostgres, type AzuriteService, type MotoService, type PostgresService } from '../../scripts/services';
@@ -39,6 +41,7 @@ const pgConn = (): { host: string; port: number; user: string } => ({ host: pg.h
 
 beforeAll(async () => {
   setLogSink({ line: (l) => { lines.push(l); } });
+  setErrorSink({ line: () => undefined });
   [moto, az, pg] = await Promise.all([startMoto(), startAzurite(), startPostgres('jobs')]);
   clients = awsClients(moto.endpoint, plan.primary.region);
   bucket = (await createExportBucket(clients.s3, plan)).bucket;
@@ -281,6 +284,17 @@ describe('restorer', () => {
     expect((await restoreNight({ store, pg: standby, night: NIGHT, force: true })).night).toBe(NIGHT);
     expect((await query<{ n: number }>('standby', `SELECT count(*)::int AS n FROM counterparty.objects WHERE key = 'calls/b.wav'`))[0].n).toBe(1); // night 1's view
     expect((await restoreNight({ store, pg: standby, night: NIGHT2, force: true })).night).toBe(NIGHT2);
+  });
+
+  test('the jobs CLI verb verify-and-restore: two jobs, exactly one result line each, exit 0; a failing restore makes it non-zero', async () => {
+    const env = { CP_STORE: `file://${store.root}`, PGHOST: standby.host, PGPORT: String(standby.port), PGUSER: standby.user, PGDATABASE: 'standby', CP_DATASETS: 'recordings:s3Bucket,crm:postgres,contacts:dynamoDbTable,connect:connectInstance', CP_DYNAMODB_KEYS: 'contacts=contactId' };
+    const from = lines.length;
+    expect(await runCommand('verify-and-restore', env)).toBe(0);
+    const results = lines.slice(from).map((l) => JSON.parse(l)).filter((l) => l.event === 'counterparty.verify' || l.event === 'counterparty.restore');
+    expect(results).toEqual([expect.objectContaining({ event: 'counterparty.verify', result: 'success' }), expect.objectContaining({ event: 'counterparty.restore', result: 'success', night: NIGHT2 })]);
+    const again = lines.length;
+    expect(await runCommand('restore', { ...env, CP_NIGHT: NIGHT })).toBe(2); // older than the last restored: refused
+    expect(lines.slice(again).map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ event: 'counterparty.restore', result: 'failure', reason: 'older-night' })]);
   });
 
   test('a night without a dataset of the plan is not restored (incomplete-night)', async () => {
