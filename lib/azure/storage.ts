@@ -6,6 +6,7 @@
  */
 import { Construct } from 'constructs';
 import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
+import { StorageManagementPolicy, type StorageManagementPolicyRule } from '@cdktf/provider-azurerm/lib/storage-management-policy';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageAccountCustomerManagedKeyA } from '@cdktf/provider-azurerm/lib/storage-account-customer-managed-key';
@@ -94,6 +95,8 @@ export class ImmutableStorageAccount extends Construct {
   public readonly account: StorageAccount;
   public readonly customerManagedKey: StorageAccountCustomerManagedKeyA;
   public readonly lock: ManagementLock;
+  /** Expires `nights/` and the versions prune leaves behind (see {@link expiryRules}). */
+  public readonly expiry: StorageManagementPolicy;
   /** Containers by name. */
   public readonly containers: Record<string, StorageContainer> = {};
   /** The exports container. */
@@ -204,6 +207,11 @@ export class ImmutableStorageAccount extends Construct {
       this.containers[name] = container;
     });
     this.exportsContainer = this.containers[containerNames[0]];
+    this.expiry = new StorageManagementPolicy(this, 'Expiry', {
+      storageAccountId: this.account.id,
+      rule: expiryRules(containerNames[0], days),
+      dependsOn: [this.exportsContainer],
+    });
   }
 
   /** `azblob://<account>/<container>`: the jobs' `CP_STORE`. */
@@ -243,6 +251,35 @@ export class ImmutableStorageAccount extends Construct {
     if (!/^[\w./-]+\/$/.test(prefix)) invalidProp(this, 'prefix', prefix, 'is not a key prefix ending in "/".', 'give e.g. "verifications/".');
     return this.grantContainer(id, principalId, ROLES.storageBlobDataContributor, container, blobPathCondition(prefix));
   }
+}
+
+/**
+ * Lifecycle rules of the exports container, so storage follows retention and an erased recording is
+ * gone in bounded time (docs/runtime.md "Erasure"):
+ * - `nights/`: each night's files (exports, index, manifest) are deleted `retentionDays` +
+ *   {@link naming.NIGHTS_EXPIRY_EXTRA_DAYS} + 1 days after creation, base blob and versions alike (the
+ *   extra days keep the checkpoint the oldest retained night's view is rebuilt from).
+ * - `blobs/`: only previous versions are deleted, a day after retention. With versioning on, prune's
+ *   delete of a blob makes its current version a previous version that Azure "retains until
+ *   explicitly deleted"; this rule is that deletion. Current blobs are never touched: only prune
+ *   decides that a blob is no longer referenced.
+ * Version-level immutability refuses any delete before the version's retention has expired, so a
+ * rule can never shorten it.
+ */
+export function expiryRules(container: string, retentionDays: number): StorageManagementPolicyRule[] {
+  const nightsDays = retentionDays + naming.NIGHTS_EXPIRY_EXTRA_DAYS + 1;
+  return [
+    {
+      name: 'expire-nights', enabled: true,
+      filters: { blobTypes: ['blockBlob'], prefixMatch: [`${container}/${naming.NIGHTS_PREFIX}`] },
+      actions: { baseBlob: { deleteAfterDaysSinceCreationGreaterThan: nightsDays }, version: { deleteAfterDaysSinceCreation: nightsDays } },
+    },
+    {
+      name: 'expire-pruned-blob-versions', enabled: true,
+      filters: { blobTypes: ['blockBlob'], prefixMatch: [`${container}/${naming.BLOBS_PREFIX}`] },
+      actions: { version: { deleteAfterDaysSinceCreation: retentionDays + 1 } },
+    },
+  ];
 }
 
 /** The ABAC condition that limits blob data actions to blobs whose path starts with `prefix`. */

@@ -182,6 +182,15 @@ function assertNight(night: string): void {
 export const NIGHTS_PREFIX = 'nights/';
 
 /**
+ * Extra days every site keeps `nights/` past `retentionDays`: a format-v2 night's view is its dataset's
+ * checkpoint plus change runs, and the checkpoint may be up to 6 nights older than the night (one every
+ * 7 nights, `CHECKPOINT_EVERY_NIGHTS` in lib/runtime/format), so the oldest retained night still needs
+ * index files up to 7 days older than itself (docs/runtime.md "Retention note"). Prune keeps blobs by
+ * the same rule.
+ */
+export const NIGHTS_EXPIRY_EXTRA_DAYS = 7;
+
+/**
  * Objects of `s3Bucket` datasets are copied once, under a stable key, and
  * overwritten only when they change, so a night moves only what changed.
  */

@@ -18,13 +18,8 @@ import * as naming from '../core/naming';
 import { allowedRegions, regionAllowed } from '../core/residency';
 import { invalid, STATEFUL } from './common';
 
-/**
- * Extra days `nights/` is kept past retention: a format-v2 night's view is its dataset's checkpoint plus
- * change runs, and the checkpoint may be up to 6 nights older than the night (a checkpoint every 7
- * nights, `CHECKPOINT_EVERY_NIGHTS` in lib/runtime/format), so the oldest retained night still needs
- * index files up to 7 days older than itself (docs/runtime.md "Retention note").
- */
-export const NIGHTS_EXTRA_DAYS = 7;
+/** Extra days `nights/` is kept past retention: {@link naming.NIGHTS_EXPIRY_EXTRA_DAYS} (every site uses the same). */
+export const NIGHTS_EXTRA_DAYS = naming.NIGHTS_EXPIRY_EXTRA_DAYS;
 
 /** GCS soft-delete retention bounds, in days (0 disables, which we refuse). */
 export const GCS_SOFT_DELETE_DAYS = { min: 7, max: 90 } as const;
