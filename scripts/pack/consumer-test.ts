@@ -94,9 +94,13 @@ const MAIN = `import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ContactCentreStack } from './stack';
+import { naming } from '@counterparty-dr/constructs/core';
+import { PrimarySite } from '@counterparty-dr/constructs/aws';
+import { ContactCentreStack, plan } from './stack';
 
 const app = new App({ outdir: 'cdk.out' });
+// The subpath entries resolve to the same modules as the root entry.
+if (!(naming.exportBucketName(plan).length > 0) || typeof PrimarySite !== 'function') throw new Error('subpath entries');
 const stack = new ContactCentreStack(app, 'ContactCentre');
 const findings = new AwsSolutionsChecks().validateScope(stack).violations.flatMap((v) =>
   v.violatingResources.map((r) => \`\${v.ruleName} at \${(r as { constructPath?: string }).constructPath ?? r.resourceLogicalId}\`));
