@@ -748,14 +748,17 @@ export class BaselinePrimary extends Construct {
     }));
 
     // AWS Backup jobs that failed, were aborted or expired.
-    new events.Rule(new Construct(this, 'BackupJobAlarm'), 'Rule', {
-      description: 'Counterparty: an AWS Backup backup or copy job failed, was aborted or expired',
-      eventPattern: {
-        source: ['aws.backup'],
-        detailType: ['Backup Job State Change', 'Copy Job State Change'],
-        detail: { state: ['FAILED', 'ABORTED', 'EXPIRED'], backupVaultName: [`${system}-vault`] },
-      },
-      targets: [new eventsTargets.SnsTopic(topic)],
+    const backupJobs = new Construct(this, 'BackupJobAlarm');
+    const backupJobTarget = new eventsTargets.SnsTopic(topic);
+    new events.Rule(backupJobs, 'Rule', {
+      description: 'Counterparty: an AWS Backup backup job failed, was aborted or expired',
+      eventPattern: { source: ['aws.backup'], detailType: ['Backup Job State Change'], detail: { state: ['FAILED', 'ABORTED', 'EXPIRED'], backupVaultName: [`${system}-vault`] } },
+      targets: [backupJobTarget],
+    });
+    new events.Rule(backupJobs, 'CopyJobRule', {
+      description: 'Counterparty: an AWS Backup copy job failed, was aborted or expired',
+      eventPattern: { source: ['aws.backup'], detailType: ['Copy Job State Change'], detail: { state: ['FAILED', 'ABORTED', 'EXPIRED'] } },
+      targets: [backupJobTarget],
     });
 
     // Initial seed with S3 Batch Operations.

@@ -264,12 +264,17 @@ describe('issue 13.4: hygiene', () => {
 });
 
 describe('issue 11 (AWS): every failure alerts', () => {
-  test('an EventBridge rule on AWS Backup job state changes FAILED, ABORTED, EXPIRED notifies the alarm topic', () => {
+  test('EventBridge rules on AWS Backup backup and copy job state changes FAILED, ABORTED, EXPIRED notify the alarm topic', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
-        source: ['aws.backup'], 'detail-type': ['Backup Job State Change', 'Copy Job State Change'],
+        source: ['aws.backup'], 'detail-type': ['Backup Job State Change'],
         detail: { state: [...FAILED_BACKUP_JOB_STATES], backupVaultName: [naming.backupVaultName(referencePlan)] },
       },
+      Targets: [{ Arn: topicRef, Id: 'Target0' }],
+    });
+    // Copy job events name source and destination vault ARNs, not a vault name: no vault filter, so none is missed.
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.backup'], 'detail-type': ['Copy Job State Change'], detail: { state: [...FAILED_BACKUP_JOB_STATES] } },
       Targets: [{ Arn: topicRef, Id: 'Target0' }],
     });
     expect([...FAILED_BACKUP_JOB_STATES]).toEqual(['FAILED', 'ABORTED', 'EXPIRED']);
