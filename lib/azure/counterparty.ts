@@ -6,7 +6,7 @@
  */
 import { Construct } from 'constructs';
 import { Annotations, TerraformOutput } from 'cdktf';
-import { annotatePlanWarnings } from '../terraform/plan-warnings';
+import { annotateMonthlyEstimate, annotatePlanWarnings } from '../terraform/plan-warnings';
 import { counterpartySchedule, DEFAULTS, naming, resolvePlan, type PostgresDataset, type ProtectionPlan } from '../core';
 import { AwsFederationApplication } from './federation';
 import { CounterpartyResourceGroup, WorkloadIdentity } from './foundation';
@@ -143,6 +143,7 @@ export class AzureCounterparty extends Construct {
       throw new Error(`${this.node.path}: plan.counterparties.azure = (not set): the plan has no Azure counterparty. Fix: add counterparties.azure { subscriptionId, tenantId, location }, or don't create AzureCounterparty.`);
     }
     annotatePlanWarnings(this, plan.warnings);
+    annotateMonthlyEstimate(this, props.plan, 'azure');
     if (az.allowedIpRanges.length === 0) {
       Annotations.of(this).addInfo('counterparties.azure.allowedIpRanges is empty: the Key Vault and storage firewalls admit only Azure services and the jobs subnet, so run cdktf deploy from inside the network or add your deploy runner\'s egress IP (docs/azure.md, Prerequisites).');
     }

@@ -5,7 +5,7 @@
  * and this half agree without references between them.
  */
 import { Annotations, TerraformOutput } from 'cdktf';
-import { annotatePlanWarnings } from '../terraform/plan-warnings';
+import { annotateMonthlyEstimate, annotatePlanWarnings } from '../terraform/plan-warnings';
 import { Construct } from 'constructs';
 import type { PostgresDataset, ProtectionPlan, ResolvedPlan } from '../core/plan';
 import * as naming from '../core/naming';
@@ -72,6 +72,7 @@ export class GcpCounterparty extends Construct {
       invalid(this, 'plan.counterparties.gcp', undefined, 'is not set, so there is no GCP counterparty to build.', 'add counterparties.gcp: { projectId, region } to the plan, or do not add this construct.');
     }
     annotatePlanWarnings(this, plan.warnings);
+    annotateMonthlyEstimate(this, props.plan, 'gcp');
 
     const project = gcp.projectId;
     const region = gcp.region;
