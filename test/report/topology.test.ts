@@ -85,7 +85,7 @@ describe('topology Mermaid', () => {
     for (const d of plan.datasets) expect(mermaid).toContain(`${nodeId('ds', d.name)}[("${d.name}:`);
     expect(mermaid).toContain('subgraph gcp["GCP counterparty');
     expect(mermaid).toContain('subgraph azure["Azure counterparty');
-    expect(mermaid).toMatch(/azure_identity -\.->\|"assumes \(Entra token, sub = aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee, aud = api:\/\/AzureADTokenExchange\)"\| aws_role_azure/);
+    expect(mermaid).toMatch(/azure_identity -\.->\|"assumes \(Entra token, sub = aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee, aud = api:\/\/acme-cc-aws-federation\)"\| aws_role_azure/);
     expect(mermaid).toMatch(/gcp_key -\.->\|"CMEK"\| gcp_vault/);
   });
 });
