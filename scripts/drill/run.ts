@@ -415,7 +415,7 @@ function markdown(r: any): string {
   lines.push(`Data: ${r.size.recordings} call recordings (${mib(r.size.recordingBytes)}), ${r.size.contactRecords} DynamoDB contact records, CRM with ${r.size.crmCustomers} customers (see row counts below), a Connect configuration fixture. Export bucket \`${r.exportBucket.bucket}\`: Object Lock ${r.exportBucket.mode}, ${r.exportBucket.days} days (from the reference plan).`, '');
   lines.push('## What went where', '', '```mermaid', 'flowchart LR',
     '  subgraph AWS["primary (moto_server)"]', '    REC[(recordings bucket)] -->|sync-objects: CopyObject SHA256| EB', '    DDB[(contact-records table)] -->|ExportTableToPointInTime| EB', '    CRM[(CRM PostgreSQL)] -->|pg_dump -Fc → Upload| EB', '    CON[Connect fixture client] -->|crawler JSON| EB', '    EB[(export bucket<br/>Object Lock)] --> MAN[manifest.json<br/>chained SHA-256]', '  end',
-    '  subgraph AZ["Azure counterparty (Azurite)"]', '    BLOB[(exports container)]', '    REC2[verifications/night.json]', '  end',
+    '  subgraph AZ["Azure counterparty (Azurite)"]', '    BLOB[(exports container)]', '    REC2[verifications/night/attempt.json]', '  end',
     '  EB -->|rclone copy, size+modtime| BLOB', '  BLOB -->|verify: size + SHA-256 + chain| REC2',
     '  subgraph SB["standby PostgreSQL"]', '    CRM2[(crm database)]', '    CP[(counterparty schema:<br/>ddb_contact_records, objects, connect_config)]', '  end',
     '  BLOB -->|restore latest-verified| CRM2', '  BLOB -->|restore| CP', '  BLOB -->|exit-bundle| BUNDLE[local folder]', '```', '');
@@ -441,7 +441,7 @@ function markdown(r: any): string {
     `| **restorer / pg_restore time** | **${b.restoreVsPgRestore.toFixed(2)}x** (target ≤ 1.1x) |`,
     `| exit bundle of night ${b.exitBundle.night} from Azurite | ${b.exitBundle.objects} objects, ${mib(b.exitBundle.bytes)} in ${b.exitBundle.seconds.toFixed(1)} s |`, '');
   const d = r.primaryDark;
-  lines.push('## The primary goes dark (night 3)', '', `moto_server was stopped 0.4 s into night 3's export. Night 3 export: ${d.primaryOutcome}. Copy: ${d.copy.result}${d.copy.error ? ` (${d.copy.error})` : ''}. Verify latest: ${d.verify ? `night ${d.verify.night}, ${d.verify.result}` : d.verifyError}.`, '',
+  lines.push('## The primary goes dark (night 3)', '', `moto_server was stopped 0.4 s into night 3's export. Night 3 export: ${d.primaryOutcome}. Copy: ${d.copy.result}${d.copy.error ? ` (${d.copy.error})` : ''}. Verify run: ${d.verify ? `${d.verify.result}, judged ${d.verify.judged}; newest verified night ${d.verify.night}, data age ${d.verify.dataAgeHours} h, stale ${d.verify.stale}` : d.verifyError}. Nothing new arriving is never reported as a fresh success: the verify line carries the data age, and the drill then moves its clock past \`rpoHours + alarmGraceHours\`, where the verify line says \`stale: true\` and \`npm run status\` exits 2 (check row "primary dark: counterparty reports stale").`, '',
     `**The standby restored night ${d.restoredNight}**, the last verified night.`, '',
     `- **RPO achieved: ${r.rpo.seconds.toFixed(0)} s** — ${r.rpo.meaning} (manifest created ${d.restoredManifestCreatedAt}). In production the nights are a day apart, so the RPO is up to 24 h plus the copy lag.`,
     `- **RTO achieved: ${r.rto.seconds.toFixed(1)} s** — ${r.rto.meaning}.`, '');
