@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { fromTokenFile } from '@aws-sdk/credential-providers';
 import { naming } from '../core';
-import { listNights, readNight } from './format';
+import { listNights, readManifestV2, readNight } from './format';
 import { AzureBlobStore } from './stores/azure-blob';
 import { S3Store, s3ClientFromEnv } from './stores/s3';
 import type { ObjectStore } from './stores/types';
@@ -138,22 +138,33 @@ export function fullDataFilters(shard: CopyShard | undefined): string[] {
 }
 
 /**
- * The newest nights an incremental copy re-offers even when the destination has their manifest (a
- * manifest that arrived before its data, e.g. from an interrupted or foreign copy, still gets its
- * data; `--ignore-existing` makes the re-offer cost one existence check per file).
+ * The newest nights an incremental copy re-checks even when the destination has their manifest: one
+ * whose own files are missing there (its manifest arrived first, e.g. from an interrupted or foreign
+ * copy) is copied again whole (`--ignore-existing` skips what is there).
  */
 export const RECHECK_NIGHTS = 3;
 
 /**
- * What an incremental copy moves: for each night the source has and the destination lacks (and the
- * newest {@link RECHECK_NIGHTS} nights), the night's files and the blobs its changes name (this
- * shard's share), and then its manifest. Work follows the nights' changes, not the estate.
+ * What an incremental copy moves: for each night the source has and the destination lacks (and any
+ * of the newest {@link RECHECK_NIGHTS} nights whose files are missing there), the night's files and
+ * the blobs its changes name (this shard's share), and then its manifest. Work follows the nights'
+ * changes, not the estate.
  */
 export async function planIncrementalCopy(source: ObjectStore, destination: ObjectStore, shard?: CopyShard, recheckNights = RECHECK_NIGHTS): Promise<{ nights: string[]; dataKeys: string[]; manifestKeys: string[] }> {
   const have = new Set(await listNights(destination));
   const all = await listNights(source);
-  const recent = new Set(recheckNights > 0 ? all.slice(-recheckNights) : []);
-  const nights = all.filter((n) => !have.has(n) || recent.has(n));
+  const nights = all.filter((n) => !have.has(n));
+  // A recent night whose manifest is at the destination but whose own files are not (its manifest
+  // came first): re-offer it whole. Costs one HEAD per night file of those nights, not per blob.
+  for (const n of (recheckNights > 0 ? all.slice(-recheckNights) : []).filter((x) => have.has(x))) {
+    const m = (await readManifestV2(source, n)).manifest;
+    for (const e of m.entries) {
+      if (await destination.head(e.key)) continue;
+      nights.push(n);
+      break;
+    }
+  }
+  nights.sort();
   const dataKeys = new Set<string>();
   for (const n of nights) {
     const night = await readNight(source, n);
