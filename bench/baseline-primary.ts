@@ -784,7 +784,7 @@ export class BaselinePrimary extends Construct {
         assumedBy: new iam.ServicePrincipal('batchoperations.s3.amazonaws.com'),
         description: 'S3 Batch Operations: copies the protected source buckets into the Counterparty export bucket (initial seed)',
       });
-      iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'], resourceArns: [reports.arnForObjects('*')] });
+      iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:PutObject', 's3:PutObjectAcl', 's3:PutObjectTagging', 's3:AbortMultipartUpload'], resourceArns: [reports.arnForObjects('*')] });
       iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:GetBucketLocation'], resourceArns: [reports.bucketArn] });
       batchRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [exportKey.keyArn], conditions: viaS3 }));
       const passRole = [new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [batchRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'batchoperations.s3.amazonaws.com' } } })];
@@ -792,14 +792,14 @@ export class BaselinePrimary extends Construct {
       for (const ds of s3Datasets) {
         const source = s3.Bucket.fromBucketName(seed, `Source-${ds.name}`, ds.bucketName);
         iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:ListBucket', 's3:GetBucketLocation'], resourceArns: [source.bucketArn] });
-        iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'], resourceArns: [source.arnForObjects(ds.prefix ? `${ds.prefix}*` : '*')] });
+        iam.Grant.addToPrincipal({ grantee: batchRole, actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAcl', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'], resourceArns: [source.arnForObjects(ds.prefix ? `${ds.prefix}*` : '*')] });
         const create = new tasks.CallAwsService(seed, `Seed ${ds.name} from a generated list`, {
           service: 's3control',
           action: 'createJob',
           parameters: {
             AccountId: stack.account,
             ConfirmationRequired: false,
-            'ClientRequestToken.$': '$$.Execution.Name',
+            'ClientRequestToken.$': "States.Hash($$.Execution.Name, 'MD5')",
             Priority: 10,
             RoleArn: batchRole.roleArn,
             Description: `Counterparty initial seed of ${ds.name}`,

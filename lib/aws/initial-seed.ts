@@ -120,7 +120,8 @@ export class InitialSeed extends Construct {
       assumedBy: new iam.ServicePrincipal('batchoperations.s3.amazonaws.com'),
       description: 'S3 Batch Operations: copies the protected source buckets into the Counterparty export bucket (initial seed)',
     });
-    iam.Grant.addToPrincipal({ grantee: this.batchRole, actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'], resourceArns: [this.seedBucket.arnForObjects('*')] });
+    // As AWS's Batch Operations copy policy lists them (PutObjectAcl: ACLs are disabled, so only owner-full-control passes).
+    iam.Grant.addToPrincipal({ grantee: this.batchRole, actions: ['s3:PutObject', 's3:PutObjectAcl', 's3:PutObjectTagging', 's3:AbortMultipartUpload'], resourceArns: [this.seedBucket.arnForObjects('*')] });
     iam.Grant.addToPrincipal({ grantee: this.batchRole, actions: ['s3:GetBucketLocation'], resourceArns: [this.seedBucket.bucketArn] });
     this.batchRole.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
@@ -153,7 +154,8 @@ export class InitialSeed extends Construct {
       const common = {
         AccountId: stack.account,
         ConfirmationRequired: false,
-        'ClientRequestToken.$': '$$.Execution.Name',
+        // Idempotent per execution, within the token's 64 characters (an execution name may have 80).
+        'ClientRequestToken.$': "States.Hash($$.Execution.Name, 'MD5')",
         Priority: 10,
         RoleArn: this.batchRole.roleArn,
         Description: `Counterparty initial seed of ${ds.name}`,
@@ -226,7 +228,7 @@ export class InitialSeed extends Construct {
     iam.Grant.addToPrincipal({ grantee: this.batchRole, actions: ['s3:ListBucket', 's3:GetBucketLocation'], resourceArns: [source.bucketArn] });
     iam.Grant.addToPrincipal({
       grantee: this.batchRole,
-      actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'],
+      actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAcl', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'],
       resourceArns: [source.arnForObjects(prefix ? `${prefix}*` : '*')],
     });
     if (source.encryptionKey) {
