@@ -90,7 +90,7 @@ async function contract(store: ObjectStore): Promise<void> {
   await store.put('nights/2026-11-01/a/dump.pgdump', Readable.from([big.subarray(0, 1000), big.subarray(1000)]));
   await store.put('objects/r/x y+z.wav', Buffer.from('audio'));
   const listed: { key: string; size: number }[] = [];
-  for await (const o of store.list('nights/')) listed.push(o);
+  for await (const o of store.list('nights/')) listed.push({ key: o.key, size: o.size });
   expect(listed).toEqual([{ key: 'nights/2026-11-01/a/dump.pgdump', size: big.length }, { key: 'nights/2026-11-01/b.json', size: 7 }]);
   expect((await store.head('objects/r/x y+z.wav'))?.size).toBe(5);
   expect(await store.head('objects/r/nope')).toBeUndefined();
@@ -138,4 +138,33 @@ test('openStore parses the four URL forms and takes endpoints from the environme
   expect((openStore('azblob://acct/exports', { CP_AZURE_BLOB_KEY: az.accountKey }) as AzureBlobStore).container.url).toBe('https://acct.blob.core.windows.net/exports');
   expect(openStore('s3://b', { AWS_REGION: 'eu-central-1' })).toBeInstanceOf(S3Store);
   expect(openStore('file:///tmp/x')).toBeInstanceOf(FileStore);
+});
+
+test('delete: S3 removes every version of a key (moto); Object Lock refuses a locked version; listings carry modified', async () => {
+  const { s3 } = awsClients(moto.endpoint, 'eu-central-1');
+  const { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, ListObjectVersionsCommand } = await import('@aws-sdk/client-s3');
+  await s3.send(new CreateBucketCommand({ Bucket: 'delete-test', CreateBucketConfiguration: { LocationConstraint: 'eu-central-1' } }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: 'delete-test', VersioningConfiguration: { Status: 'Enabled' } }));
+  const store = new S3Store('delete-test', s3);
+  await store.put('blobs/sha256/aa/x', 'one');
+  await store.put('blobs/sha256/aa/x', 'two');
+  const listed: Date[] = [];
+  for await (const o of store.list('blobs/')) if (o.modified) listed.push(o.modified);
+  expect(listed).toHaveLength(1);
+  await store.delete('blobs/sha256/aa/x');
+  expect((await s3.send(new ListObjectVersionsCommand({ Bucket: 'delete-test', Prefix: 'blobs/' }))).Versions ?? []).toEqual([]);
+  // a locked version (Object Lock, governance) is refused, and the error reaches the caller
+  await s3.send(new CreateBucketCommand({ Bucket: 'delete-locked', ObjectLockEnabledForBucket: true, CreateBucketConfiguration: { LocationConstraint: 'eu-central-1' } }));
+  const future = new Date(Date.now() + 86_400_000);
+  await s3.send(new PutObjectCommand({ Bucket: 'delete-locked', Key: 'k', Body: 'v', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: future, ChecksumAlgorithm: 'SHA256' }));
+  const locked = new S3Store('delete-locked', s3);
+  expect((await locked.head('k'))?.retainUntil?.getTime()).toBeGreaterThan(Date.now());
+  await expect(locked.delete('k')).rejects.toMatchObject({ name: expect.stringMatching(/AccessDenied/) });
+  // the file store deletes
+  const fdir = mkdtempSync(join(tmpdir(), 'cp-del-'));
+  const f = new FileStore(fdir);
+  await f.put('a/b', 'x');
+  await f.delete('a/b');
+  expect(await f.head('a/b')).toBeUndefined();
+  rmSync(fdir, { recursive: true, force: true });
 });
