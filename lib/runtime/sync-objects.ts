@@ -98,6 +98,11 @@ export function copySource(bucket: string, key: string, versionId?: string | nul
   return versionId ? `${base}?versionId=${encodeURIComponent(versionId)}` : base;
 }
 
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+}
+
 /** The newest earlier night whose manifest has an index for `dataset` (walks back over failed nights). */
 export async function previousIndex(store: ObjectStore, night: string, dataset: string): Promise<DatasetIndex | undefined> {
   const earlier = (await listNights(store)).filter((n) => n < night).reverse();
@@ -165,14 +170,21 @@ export async function syncObjects(opts: SyncObjectsOptions): Promise<SyncObjects
   let hashed = 0;
   let bytesCopied = 0;
   let copiedBlobs = 0;
-  const resolve = async (o: ListedObject, _prev?: IndexEntry): Promise<ResolvedObject> => {
+  const resolve = async (o: ListedObject, _prev?: IndexEntry): Promise<ResolvedObject | null> => {
     const where = `s3://${opts.sourceBucket}/${o.key}`;
-    const head = await src.send(new HeadObjectCommand({ Bucket: opts.sourceBucket, Key: o.key, ChecksumMode: 'ENABLED', IfMatch: o.etag || undefined }));
+    let head;
+    try {
+      head = await src.send(new HeadObjectCommand({ Bucket: opts.sourceBucket, Key: o.key, ChecksumMode: 'ENABLED' }));
+    } catch (err) {
+      if (isNotFound(err)) return null; // deleted since the listing: not in this night's view
+      throw err;
+    }
     const version = head.VersionId && head.VersionId !== 'null' ? head.VersionId : null;
+    const etag = head.ETag ?? o.etag; // rewritten since the listing: pin (and record) what is read now
     let sha256 = fullObjectSha256(head.ChecksumSHA256, head.ChecksumType);
     let size = Number(head.ContentLength ?? o.size);
     if (!sha256) {
-      const got = await src.send(new GetObjectCommand({ Bucket: opts.sourceBucket, Key: o.key, VersionId: version ?? undefined, IfMatch: o.etag || undefined }));
+      const got = await src.send(new GetObjectCommand({ Bucket: opts.sourceBucket, Key: o.key, VersionId: version ?? undefined, IfMatch: etag || undefined }));
       const h = await hashStream(got.Body as Readable);
       sha256 = h.sha256;
       size = h.size;
@@ -187,7 +199,7 @@ export async function syncObjects(opts: SyncObjectsOptions): Promise<SyncObjects
       mine = true;
       once = (async () => {
         if (await store.head(blob)) return false;
-        const s3sha = await copyIntoBlob({ s3: opts.s3, sourceBucket: opts.sourceBucket, key: o.key, versionId: version, etag: o.etag, size, exportBucket: opts.exportBucket, blob, contentType, metadata, emulatorChecksumHeader: opts.emulatorChecksumHeader });
+        const s3sha = await copyIntoBlob({ s3: opts.s3, sourceBucket: opts.sourceBucket, key: o.key, versionId: version, etag, size, exportBucket: opts.exportBucket, blob, contentType, metadata, emulatorChecksumHeader: opts.emulatorChecksumHeader });
         if (s3sha && s3sha !== sha256) throw new RuntimeError(`${where}: S3 computed sha256 ${s3sha} for the copy into ${blob}, the bytes read hashed to ${sha256}`);
         return true;
       })();
@@ -204,7 +216,7 @@ export async function syncObjects(opts: SyncObjectsOptions): Promise<SyncObjects
       if (copiedKeys.length < MAX_REPORTED_KEYS) copiedKeys.push(blob);
       bytesCopied += size;
     }
-    return { sha256, size, version, contentType, metadata, copied: mine && copied };
+    return { sha256, size, version, contentType, metadata, copied: mine && copied, ...(etag !== o.etag ? { etag } : {}) };
   };
   const built = await buildNightIndex({
     store, night, dataset: opts.dataset, previous, resolve, concurrency: opts.concurrency ?? 16,

@@ -150,3 +150,15 @@ test('key order is UTF-8 byte order (what S3 lists in)', () => {
   }));
   expect(compareUtf8('\uffff', '\u{10000}')).toBeLessThan(0);
 });
+
+test('an object that vanished between the listing and its read is not in the view (removed if it was there)', async () => {
+  const i1 = await night('2026-11-01', new Map([['a', '1'], ['b', '2']]));
+  async function* listing(): AsyncIterable<ListedObject> {
+    yield { key: 'a', size: 1, etag: 'changed', modified: null };
+    yield { key: 'c', size: 1, etag: 'new', modified: null };
+  }
+  const r = await buildNightIndex({ store, night: '2026-11-02', dataset: 'recordings', previous: i1, listing: listing(), runId: 'run-1', resolve: async () => null });
+  expect(r.index.night).toMatchObject({ added: 0, changed: 0, removed: 2 });
+  await buildManifest({ store, night: '2026-11-02', datasets: [{ name: 'recordings', kind: 's3Bucket' }] });
+  expect(await viewContents('2026-11-02')).toEqual(new Map());
+});

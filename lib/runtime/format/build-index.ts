@@ -26,6 +26,8 @@ export interface ResolvedObject {
   readonly metadata: Readonly<Record<string, string>>;
   /** The blob was written by this run (false: it existed already). */
   readonly copied: boolean;
+  /** The ETag the bytes were read under, when it differs from the listing's (changed in between). */
+  readonly etag?: string;
 }
 
 export interface BuildIndexOptions {
@@ -36,7 +38,8 @@ export interface BuildIndexOptions {
   readonly listing: AsyncIterable<ListedObject>;
   /** The newest earlier night's index of this dataset; absent: this night is a full checkpoint. */
   readonly previous?: DatasetIndex;
-  readonly resolve: (listed: ListedObject, previous?: IndexEntry) => Promise<ResolvedObject>;
+  /** Hashes (and stores) a new or changed object; null when it vanished since the listing (then it is not in the view). */
+  readonly resolve: (listed: ListedObject, previous?: IndexEntry) => Promise<ResolvedObject | null>;
   /** @default 16 */
   readonly concurrency?: number;
   /** @default CHECKPOINT_EVERY_NIGHTS */
@@ -77,7 +80,7 @@ export function defaultRunId(now = new Date()): string {
 async function* none(): AsyncIterable<IndexEntry> { /* empty view */ }
 
 
-type Resolved = { step: DiffStep; entry?: IndexEntry; copied?: boolean };
+type Resolved = { step: DiffStep | { kind: 'vanished' }; entry?: IndexEntry; copied?: boolean };
 
 export async function buildNightIndex(opts: BuildIndexOptions): Promise<BuildIndexResult> {
   const { store, night, dataset } = opts;
@@ -92,8 +95,9 @@ export async function buildNightIndex(opts: BuildIndexOptions): Promise<BuildInd
   const steps = mapOrdered(diffListing(previousView, opts.listing), opts.concurrency ?? 16, async (step): Promise<Resolved> => {
     if (step.kind !== 'new') return { step };
     const r = await opts.resolve(step.listed, step.previous);
+    if (!r) return step.previous ? { step: { kind: 'gone', previous: step.previous } } : { step: { kind: 'vanished' } };
     const entry: IndexEntry = {
-      key: step.listed.key, version: r.version, etag: step.listed.etag, size: r.size, sha256: r.sha256, blob: naming.blobKey(r.sha256),
+      key: step.listed.key, version: r.version, etag: r.etag ?? step.listed.etag, size: r.size, sha256: r.sha256, blob: naming.blobKey(r.sha256),
       contentType: r.contentType, metadata: r.metadata, modified: step.listed.modified,
     };
     return { step, entry, copied: r.copied };
@@ -103,6 +107,7 @@ export async function buildNightIndex(opts: BuildIndexOptions): Promise<BuildInd
   let records = 0;
   let bytes = 0;
   for await (const r of steps) {
+    if (r.step.kind === 'vanished') continue;
     if (r.step.kind === 'gone') {
       const p = r.step.previous;
       counts.removed++;
