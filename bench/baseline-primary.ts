@@ -172,7 +172,7 @@ export class BaselinePrimary extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
         { id: 'expire-noncurrent-after-retention', noncurrentVersionExpiration: Duration.days(days), abortIncompleteMultipartUploadAfter: Duration.days(7) },
-        { id: 'expire-current-after-retention-0', prefix: 'nights/', expiration: Duration.days(days) },
+        { id: 'expire-current-after-retention-0', prefix: 'nights/', expiration: Duration.days(days + 7) },
         { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
       ],
     });

@@ -164,7 +164,9 @@ export interface ImmutableExportBucketProps {
    */
   readonly accessLogRetention?: Duration;
   /**
-   * Key prefixes whose current versions expire after `retention`. Other
+   * Key prefixes whose current versions expire after `retention` plus
+   * `naming.NIGHTS_EXPIRY_EXTRA_DAYS` (a night's index may rest on a checkpoint
+   * up to 6 nights older). Other
    * prefixes (the `objects/` mirror of source buckets, overwritten only when a
    * source object changes) keep their current versions; their noncurrent
    * versions still expire after `retention`.
@@ -278,7 +280,9 @@ export class ImmutableExportBucket extends ExportBucketBase {
         // Every version that is no longer current goes after the retention (Object Lock has released it by then).
         { id: 'expire-noncurrent-after-retention', noncurrentVersionExpiration: Duration.days(days), abortIncompleteMultipartUploadAfter: Duration.days(7) },
         // Nightly exports (and anything else outside the mirror prefixes) expire after the retention.
-        ...expiring.map((prefix, i) => ({ id: `expire-current-after-retention-${i}`, prefix, expiration: Duration.days(days) })),
+        // Format v2: a night's index may rest on a checkpoint up to 6 nights older, so nights/ outlive the
+        // retention by naming.NIGHTS_EXPIRY_EXTRA_DAYS (docs/runtime.md "Retention note"; the same rule on every site).
+        ...expiring.map((prefix, i) => ({ id: `expire-current-after-retention-${i}`, prefix, expiration: Duration.days(days + naming.NIGHTS_EXPIRY_EXTRA_DAYS) })),
         { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
       ],
     });

@@ -50,13 +50,16 @@ describe('reference primary: immutable export bucket', () => {
       expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
     ]));
   });
-  test('lifecycle: noncurrent versions and nightly exports expire after the retention', () => {
+  test('lifecycle: noncurrent versions expire after the retention, nights after retention + the checkpoint margin, blobs never', () => {
     const rules = bucket().Properties.LifecycleConfiguration.Rules;
     expect(rules).toEqual(expect.arrayContaining([
       expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 35 }, Status: 'Enabled' }),
-      expect.objectContaining({ Prefix: naming.NIGHTS_PREFIX, ExpirationInDays: 35 }),
+      // Format v2: a night's index may rest on a checkpoint up to 6 nights older (docs/runtime.md "Retention note").
+      expect.objectContaining({ Prefix: naming.NIGHTS_PREFIX, ExpirationInDays: 35 + naming.NIGHTS_EXPIRY_EXTRA_DAYS }),
     ]));
+    expect(naming.NIGHTS_EXPIRY_EXTRA_DAYS).toBeGreaterThanOrEqual(7);
     expect(rules.find((r: any) => r.Prefix === naming.OBJECTS_PREFIX)).toBeUndefined();
+    expect(rules.find((r: any) => r.Prefix === naming.BLOBS_PREFIX)).toBeUndefined();
   });
   test('server access logs go to the separate log bucket', () => {
     const logBucket = resourceOfType('AWS::S3::Bucket', (r) => r.Properties.BucketName === naming.accessLogBucketName(referencePlan));
