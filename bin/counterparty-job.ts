@@ -9,7 +9,7 @@
  */
 import { oneLine } from '../lib/runtime/errors';
 import { runCommand, resultEventOf, USAGE } from '../lib/runtime/jobs';
-import { logEvent, runJob } from '../lib/runtime/log';
+import { logEvent, resultLinesWritten, runJob } from '../lib/runtime/log';
 
 async function main(argv: string[], signal: AbortSignal): Promise<number> {
   const command = argv[0];
@@ -25,10 +25,18 @@ async function main(argv: string[], signal: AbortSignal): Promise<number> {
 }
 
 const ctl = new AbortController();
+/** How long a job may take to stop after SIGTERM before it is reported cancelled and ended here. */
+const STOP_GRACE_MS = 10_000;
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.once(sig, () => {
     process.stderr.write(`counterparty-job: ${sig}: cancelling\n`);
     ctl.abort(new Error(`${sig} received`));
+    // a job that can't stop in time still leaves its failure line (the platform's kill would leave none)
+    setTimeout(() => {
+      const event = resultEventOf(process.argv[2] ?? '');
+      if (resultLinesWritten(event) === 0) logEvent(event, { result: 'failure', reason: 'cancelled', error: `${sig}: the job did not stop within ${STOP_GRACE_MS / 1000} s` });
+      process.exit(143);
+    }, STOP_GRACE_MS).unref();
   });
 }
 

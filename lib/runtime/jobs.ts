@@ -110,11 +110,10 @@ function plannedDatasets(env: Env): PlannedDataset[] | undefined {
 }
 
 function verifyOptions(env: Env, signal?: AbortSignal): VerifyOptions {
-  void signal;
   const n = night(env, 'all');
   const scrub = Number(env.CP_SCRUB_CYCLE_NIGHTS || 30);
   if (!Number.isInteger(scrub) || scrub < 1) throw new RuntimeError(`CP_SCRUB_CYCLE_NIGHTS must be a whole number >= 1, got ${JSON.stringify(env.CP_SCRUB_CYCLE_NIGHTS)}`);
-  return { ...stores(env), night: n === 'latest' ? 'all' : n, datasets: plannedDatasets(env), freshness: freshnessConfigFromEnv(env), now: nowFromEnv(env), scrubCycleNights: scrub };
+  return { ...stores(env), night: n === 'latest' ? 'all' : n, datasets: plannedDatasets(env), freshness: freshnessConfigFromEnv(env), now: nowFromEnv(env), scrubCycleNights: scrub, signal };
 }
 
 function restoreOptions(env: Env, selector: string, signal?: AbortSignal): RestoreOptions {

@@ -51,6 +51,8 @@ export interface VerifyOptions {
   readonly scrubCycleNights?: number;
   /** Called after each object (for progress). */
   readonly onObject?: (done: number, total: number, bytes: number) => void;
+  /** Stops the run between nights (SIGTERM): the run then fails with reason `cancelled`. */
+  readonly signal?: AbortSignal;
 }
 
 export interface VerifyResult extends VerificationRecord {
@@ -482,6 +484,7 @@ export async function verifyRun(opts: VerifyOptions): Promise<VerifyRunResult> {
   const toJudge = single ? [single] : await nightsToJudge(store, recordsStore, manifestNights);
   const judged: VerifyResult[] = [];
   for (const night of toJudge) {
+    opts.signal?.throwIfAborted();
     const r = await verifyNight({ ...opts, night, now, manifestNights });
     judged.push(r);
     if (r.recordError) problems.push({ reason: 'record-write-failed', error: r.recordError });

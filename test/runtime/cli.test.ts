@@ -1,5 +1,6 @@
 /** The CLIs as users run them (ts-node --transpile-only, as in a checkout): exit codes and one-line errors. */
 import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,3 +139,25 @@ test('status: not ready (nothing restored) is exit 2 and ONE counterparty.status
   expect(job.code).toBe(2);
   expect(resultLines(job.stdout)).toEqual([expect.objectContaining({ event: 'counterparty.status', result: 'failure', reason: 'not-ready' })]);
 });
+
+test('SIGTERM: a job stuck on a store that never answers still writes its failure line (cancelled) and exits non-zero', async () => {
+  const sockets: import('node:net').Socket[] = [];
+  const server: Server = createServer((sock) => { sockets.push(sock); }); // accepts, never answers
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const child = spawn(TS_NODE, ['--transpile-only', join(ROOT, 'bin/counterparty-job.ts'), 'verify'], {
+      cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, CP_QUIET: '1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_REGION: 'eu-central-1', CP_STORE: 's3://hangs', AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}` },
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    await new Promise<void>((r) => { const t = setInterval(() => { if (sockets.length) { clearInterval(t); r(); } }, 100); });
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    expect(code).not.toBe(0);
+    expect(resultLines(stdout)).toEqual([expect.objectContaining({ event: 'counterparty.verify', result: 'failure', reason: 'cancelled' })]);
+  } finally {
+    for (const s of sockets) s.destroy();
+    server.close();
+  }
+}, 60_000);
