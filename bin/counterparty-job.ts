@@ -26,7 +26,7 @@ async function main(argv: string[], signal: AbortSignal): Promise<number> {
 
 const ctl = new AbortController();
 /** How long a job may take to stop after SIGTERM before it is reported cancelled and ended here. */
-const STOP_GRACE_MS = 5_000; // Cloud Run sends SIGKILL 10 s after SIGTERM; Container Apps after 30 s by default
+const STOP_GRACE_MS = 5_000; // Cloud Run sends SIGKILL 10 s after SIGTERM (docs/runtime.md cites the page)
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.once(sig, () => {
     process.stderr.write(`counterparty-job: ${sig}: cancelling\n`);
