@@ -32,5 +32,10 @@ ENV NODE_ENV=production
 COPY --from=build /src/package.json ./
 COPY --from=build /deps/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+# Fargate creates a task's /tmp bind mount root-owned unless the image declares the volume: ECS then copies
+# the image's /tmp (and its ownership) into it, so the non-root jobs user (node, 1000:1000, as the AWS task
+# definitions run it) can write temp files there (ECS "Use bind mounts", aws/containers-roadmap#938).
+RUN mkdir -p /tmp && chown node:node /tmp && chmod 1777 /tmp
+VOLUME ["/tmp"]
 USER node
 ENTRYPOINT ["node", "dist/bin/counterparty-job.js"]

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { LIMITS } from '../../lib/core';
 import { ECR_CREDENTIAL_HELPER } from '../../lib/runtime/mirror';
+import { JOBS_CONTAINER_USER } from '../../lib/aws/nightly-export-pipeline';
 
 interface Stage { readonly from: string; readonly instructions: { op: string; args: string }[] }
 
@@ -54,6 +55,19 @@ test('the runtime runs the jobs CLI as the unprivileged node user', () => {
   const users = runtime.instructions.filter((i) => i.op === 'USER').map((i) => i.args);
   expect(users[users.length - 1]).toBe('node');
   expect(runtime.instructions.find((i) => i.op === 'ENTRYPOINT')!.args).toBe('["node", "dist/bin/counterparty-job.js"]');
+});
+
+test('/tmp is a declared volume owned by the jobs user, before USER (Fargate copies it into the task bind mount)', () => {
+  const ops = runtime.instructions;
+  const volume = ops.findIndex((i) => i.op === 'VOLUME' && i.args === '["/tmp"]');
+  const user = ops.findIndex((i) => i.op === 'USER');
+  const chown = ops.findIndex((i) => i.op === 'RUN' && /chown node:node \/tmp/.test(i.args));
+  expect(volume).toBeGreaterThan(-1);
+  expect(chown).toBeGreaterThan(-1);
+  expect(chown).toBeLessThan(volume);
+  expect(volume).toBeLessThan(user);
+  // the AWS task definitions run the image as the same user (lib/aws)
+  expect(JOBS_CONTAINER_USER).toBe('1000:1000');
 });
 
 test('the parser joins continuation lines and drops comments', () => {
