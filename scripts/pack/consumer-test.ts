@@ -66,6 +66,26 @@ function packFreshClone(work: string): string {
   return path.join(work, info.filename);
 }
 
+/**
+ * Every public entry's declarations (gcp, azure, terraform, runtime and testing too) type-check under a
+ * strict consumer tsconfig with skipLibCheck false. Run in the clone, whose node_modules has the optional
+ * peers (cdktf, the providers, the SDKs) that those entries' types refer to.
+ */
+function checkAllDeclarations(clone: string): void {
+  const dir = path.join(clone, 'dts-check');
+  fs.mkdirSync(dir);
+  const entries = Object.keys(rootPkg.exports).filter((k) => k !== './package.json');
+  const imports = entries.map((k, i) => `import * as entry${i} from '../dist/lib${k === '.' ? '' : k.slice(1)}/index';\nexport { entry${i} };`).join('\n');
+  fs.writeFileSync(path.join(dir, 'index.ts'), `${imports}\n`);
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ ...TSCONFIG, compilerOptions: { ...TSCONFIG.compilerOptions, noEmit: true, rootDir: '..' }, include: ['index.ts'] }));
+  try {
+    run(process.execPath, [path.join(clone, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], dir);
+    check(true, `declarations of every entry (${entries.join(', ')}) type-check (strict, noUncheckedIndexedAccess, skipLibCheck false)`);
+  } catch (e) {
+    check(false, `declarations of every entry type-check:\n${(e as { stdout?: string }).stdout ?? e}`);
+  }
+}
+
 function checkTarball(tarball: string): void {
   const files = run('tar', ['-tzf', tarball], path.dirname(tarball)).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
   const pkg = JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json'], path.dirname(tarball))) as PackageJson;
@@ -177,6 +197,7 @@ function main(): void {
     const tarball = packFreshClone(work);
     check(fs.existsSync(tarball), `npm pack of a fresh clone: ${path.basename(tarball)}`);
     checkTarball(tarball);
+    checkAllDeclarations(path.join(work, 'clone'));
     const results = [...new Set(versions)].map((v) => consumer(work, tarball, v)).filter((r): r is ConsumerResult => r !== undefined);
     if (results.length > 1) {
       const hashes = results.map((r) => r.lambdaCode.join(','));
