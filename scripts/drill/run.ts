@@ -27,6 +27,7 @@ import { startAzurite, startMoto, startPostgres, stopAll, type MotoService } fro
 import { awsClients, azureCounterparty, createBucket, createExportBucket, drillPlan, motoEnv } from './primary';
 import { changeCrm, contactItem, deleteRecording, FULL_SIZE, putRecording, QUICK_SIZE, recordingKey, seedContactRecords, seedCrm, seedRecordings, writeItems, type SeededRecording } from './seed';
 import { formatV2Scenario } from './format-v2';
+import { runPrimaryLostNight } from './reload';
 import { runPrimaryNight, type NightResult, type PrimarySources } from './night';
 import { modelDigest, pgDigests, standbyDynamoDigest, standbyObjects } from './compare';
 
@@ -296,7 +297,7 @@ async function main(): Promise<void> {
     }
     const vr = { bytes: checked.bytes, result: checked.bad.length === 0 && localManifest.sha256 === bundle.manifestSha256 ? 'success' : 'failure' };
     const mb = vr.bytes / 1048576;
-    // restore: plain pg_restore of the dump vs the restorer's postgres path (download + verify + pg_restore --single-transaction)
+    // restore: plain pg_restore of the dump vs the restorer's postgres path (download + verify + TOC + extensions + pg_restore -L + table check)
     const manifest = stored.manifest;
     const dumpEntry = manifest.entries.find((e) => e.key === naming.postgresDumpKey(bundle.night, ds.crm.name))!;
     const dumpPath = join(bundleDir, dumpEntry.key);
@@ -311,7 +312,7 @@ async function main(): Promise<void> {
     const tp = Date.now();
     await runPgRestore(['--no-owner', '-d', 'bench_plain', dumpPath], { ...process.env, PGHOST: standby.host, PGPORT: String(standby.port), PGUSER: standby.user });
     const plainSeconds = (Date.now() - tp) / 1000;
-    // the restorer's restore step on the same local dump (CREATE DATABASE + pg_restore --single-transaction --clean --if-exists)
+    // the restorer's restore step on the same local dump (pg_restore -l, extensions one by one, pg_restore -L, every TOC table present)
     const tr = Date.now();
     await restorePostgresDump(standby, 'bench_restorer', dumpPath);
     const restorerSeconds = (Date.now() - tr) / 1000;
@@ -334,6 +335,17 @@ async function main(): Promise<void> {
     };
   }, (b) => `verifier ${b.verifier.mibPerSecond.toFixed(0)} MiB/s vs sha256sum ${b.sha256sum.mibPerSecond.toFixed(0)} MiB/s = ${b.verifierVsSha256sum.toFixed(2)}x; restorer ${b.restorerPostgres.seconds.toFixed(2)} s vs pg_restore ${b.pgRestorePlain.seconds.toFixed(2)} s = ${b.restoreVsPgRestore.toFixed(2)}x; exit bundle ${b.exitBundle.objects} objects in ${b.exitBundle.seconds.toFixed(1)} s`);
   check('exit bundle of the latest verified night', bench.exitBundle.night === night2 && bench.verifier.result === 'success', `night ${bench.exitBundle.night}, ${bench.exitBundle.objects} objects, re-verified locally: ${bench.verifier.result}`);
+
+  // ------------------------------------------------------------------ the primary is lost: reload it from the Azure copy
+  // The recordings bucket is emptied, the table deleted and the CRM dropped; `reload` puts the last verified night
+  // (night 2) back into moto and the primary PostgreSQL; the drill compares with what the primary held (scripts/drill/reload.ts).
+  const crmTruth = await pgDigests(pgPrimary, ds.crm.databaseName);
+  const failBack = await runPrimaryLostNight({
+    s3, ddb, region, counterparty: cp.store, pg: pgPrimary,
+    datasets: { recordings: ds.recordings.name, contacts: ds.contacts.name, crm: ds.crm.name, connect: ds.connect.name },
+    recordingsBucket: sourceBucket, contactsTable: ds.contacts.tableName, crmDatabase: ds.crm.databaseName,
+    truth: { recordings, contacts: written, crm: crmTruth }, stage, check,
+  });
 
   // ------------------------------------------------------------------ night 3: the primary goes dark mid-night
   const night3 = nightId(0);
@@ -393,12 +405,13 @@ async function main(): Promise<void> {
     primaryDark: dark,
     rpo: { seconds: dark.rpoSeconds, night: dark.restoredNight, meaning: 'age of the newest restorable (verified) night at the moment the standby finished restoring: now − its manifest createdAt' },
     rto: { seconds: dark.rtoSeconds, meaning: 'from stopping moto_server (primary gone) to restore_status=complete on the standby, including the failed copy attempt and verify' },
+    failBack: { night: failBack.night, rtoSeconds: failBack.rtoSeconds, phases: failBack.phases, meaning: 'reload of the last verified night from the Azure copy into the emulated AWS after the primary lost its data: start to proven (verify, load, proof of every dataset)' },
     logLines,
   };
   writeFileSync(join(outDir, 'drill-report.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(outDir, 'drill-report.md'), markdown(report));
   say(`report: ${join(outDir, 'drill-report.md')}`);
-  say(`${ok ? 'DRILL PASSED' : 'DRILL FAILED'} in ${totalSeconds.toFixed(1)} s: ${checks.filter((c) => c.ok).length}/${checks.length} checks; night-2 transfer ${transferRatio.toFixed(3)}x of changed bytes; verifier ${bench.verifierVsSha256sum.toFixed(2)}x sha256sum; restore ${bench.restoreVsPgRestore.toFixed(2)}x pg_restore; RPO ${dark.rpoSeconds.toFixed(0)} s, RTO ${dark.rtoSeconds.toFixed(1)} s`);
+  say(`${ok ? 'DRILL PASSED' : 'DRILL FAILED'} in ${totalSeconds.toFixed(1)} s: ${checks.filter((c) => c.ok).length}/${checks.length} checks; night-2 transfer ${transferRatio.toFixed(3)}x of changed bytes; verifier ${bench.verifierVsSha256sum.toFixed(2)}x sha256sum; restore ${bench.restoreVsPgRestore.toFixed(2)}x pg_restore; RPO ${dark.rpoSeconds.toFixed(0)} s, RTO ${dark.rtoSeconds.toFixed(1)} s, fail-back RTO ${failBack.rtoSeconds.toFixed(1)} s`);
   if (!quick && totalSeconds > 180) say(`note: ${totalSeconds.toFixed(0)} s is over the 3-minute target; seeding moto alone took ${stages.find((x) => x.stage.startsWith('seed'))?.seconds.toFixed(0)} s (see the stage timings in the report)`);
   process.exitCode = ok ? 0 : 1;
 }
@@ -436,8 +449,8 @@ function markdown(r: any): string {
     `| **verifier / sha256sum throughput** | **${b.verifierVsSha256sum.toFixed(2)}x** (target ≥ 0.8x) |`,
     `| verifier against Azurite (night 2, over HTTP) | ${b.verifierOnAzurite.seconds?.toFixed(2)} s for ${mib(b.verifierOnAzurite.bytes)} |`,
     `| plain \`pg_restore\` of the CRM dump (${mib(b.pgRestorePlain.dumpBytes)}) | ${b.pgRestorePlain.seconds.toFixed(2)} s |`,
-    `| restorer's restore step on the same local dump (\`pg_restore --single-transaction --clean --if-exists --no-owner\` into an empty database, like the plain one) | ${b.restorerPostgres.seconds.toFixed(2)} s |`,
-    `| restorer's whole PostgreSQL path from the counterparty (download from Azurite + SHA-256 check + the same restore, into a database that already holds the data, so --clean drops it first) | ${b.restorerPostgres.withDownloadSeconds.toFixed(2)} s |`,
+    `| restorer's restore step on the same local dump (\`pg_restore -l\`, extensions one by one, \`pg_restore -L --no-owner --exit-on-error\` into an empty database like the plain one, then every TOC table checked) | ${b.restorerPostgres.seconds.toFixed(2)} s |`,
+    `| restorer's whole PostgreSQL path from the counterparty (download from Azurite + SHA-256 check + the same restore, into a fresh database as every restore does) | ${b.restorerPostgres.withDownloadSeconds.toFixed(2)} s |`,
     `| **restorer / pg_restore time** | **${b.restoreVsPgRestore.toFixed(2)}x** (target ≤ 1.1x) |`,
     `| exit bundle of night ${b.exitBundle.night} from Azurite | ${b.exitBundle.objects} objects, ${mib(b.exitBundle.bytes)} in ${b.exitBundle.seconds.toFixed(1)} s |`, '');
   const d = r.primaryDark;
