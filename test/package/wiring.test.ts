@@ -14,6 +14,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { GcpReaderRole, ImmutableExportBucket, LockedBackupVault, PrimarySite } from '../../lib/aws';
 import { naming, resolvePlan, validatePlan, type ProtectionPlan } from '../../lib/core';
+import { counterpartyContractProblems } from '../../lib/testing';
 import { referencePlan } from '../../stacks/reference-plan';
 
 function stack(): Stack {
@@ -70,6 +71,13 @@ describe('your constructs as sources', () => {
     // AWS Backup selects the user's constructs by their own ARNs.
     const sel = JSON.stringify(Object.values(t.findResources('AWS::Backup::BackupSelection'))[0]);
     expect(sel).toContain(s.getLogicalId(u.table.node.defaultChild as never));
+  });
+
+  test('one plan for both engines: the counterparties synthesize from the same token-free plan and agree with the AWS half', () => {
+    const s = stack();
+    const u = userConstructs(s);
+    new PrimarySite(s, 'Dr', { plan: u.plan, sources: u.sources });
+    expect(counterpartyContractProblems({ plan: u.plan, awsStack: s })).toEqual([]);
   });
 
   test('cdk-nag reports nothing from inside the site in a user stack (it acknowledges its own findings)', () => {
