@@ -21,7 +21,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
@@ -232,7 +232,9 @@ export async function restorePostgresDump(pg: PgTarget, database: string, dumpPa
   const listPath = `${dumpPath}.list`;
   await fs.writeFile(listPath, tocWithoutExtensions(toc));
   try {
-    await runPgRestore(['--no-owner', '--no-acl', '--exit-on-error', '-L', listPath, '-d', database, dumpPath], env, signal);
+    // a fresh database needs no single transaction (it is dropped on failure), so the restore can run in parallel
+    const jobs = String(Math.max(1, Math.min(4, availableParallelism())));
+    await runPgRestore(['--no-owner', '--no-acl', '--exit-on-error', '--jobs', jobs, '-L', listPath, '-d', database, dumpPath], env, signal);
   } finally {
     await fs.rm(listPath, { force: true });
   }
@@ -417,9 +419,10 @@ export async function restoreNight(opts: RestoreOptions): Promise<RestoreResult>
     return { ...result, seconds, logLine };
   } catch (err) {
     const f = failureFields(err);
-    const reason: Reason = err instanceof JobFailure || f.reason === 'cancelled' ? f.reason : 'restore-failed';
+    // aborted from outside (SIGTERM): cancelled, whatever error the interrupted step happened to throw
+    const reason: Reason = opts.signal?.aborted ? 'cancelled' : err instanceof JobFailure || f.reason === 'cancelled' ? f.reason : 'restore-failed';
     logEvent('counterparty.restore', { ...f, reason, night: night ?? null, store: store.url, ...(await freshness()) });
-    if (err instanceof JobFailure) throw err;
+    if (err instanceof JobFailure && err.reason === reason) throw err;
     throw new JobFailure(reason, night ? `restore of night ${night} failed: ${oneLine(err)}` : oneLine(err), {}, err instanceof RuntimeError && !(err instanceof JobFailure) && !night ? 1 : 2);
   }
 }
