@@ -63,8 +63,22 @@ export async function losePrimary(ctx: PrimaryLostContext): Promise<string> {
   return `${versions} recording versions deleted, table ${ctx.contactsTable} deleted, database ${ctx.crmDatabase} dropped`;
 }
 
-/** Runs the night; returns the reload report (its rtoSeconds is the measured fail-back RTO). */
-export async function runPrimaryLostNight(ctx: PrimaryLostContext): Promise<ReloadReport> {
+export const RELOAD_CHECKS = ['reload: recordings match', 'reload: contact records match', 'reload: CRM tables match', 'reload: Connect configuration applied', 'reload: fail-back RTO measured'] as const;
+
+/**
+ * Runs the night; returns the reload report (its rtoSeconds is the measured fail-back RTO), or undefined
+ * when the reload failed, in which case every reload check row is a failure naming the error.
+ */
+export async function runPrimaryLostNight(ctx: PrimaryLostContext): Promise<ReloadReport | undefined> {
+  try {
+    return await primaryLostNight(ctx);
+  } catch (err) {
+    for (const name of RELOAD_CHECKS) ctx.check(name, false, `the reload failed: ${(err as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+}
+
+async function primaryLostNight(ctx: PrimaryLostContext): Promise<ReloadReport> {
   await ctx.stage('primary lost: empty the recordings bucket, delete the table, drop the CRM database', () => losePrimary(ctx), (d) => d);
   const work = mkdtempSync(join(tmpdir(), 'cp-drill-reload-'));
   const staging = `${ctx.recordingsBucket.slice(0, 40)}-reload-staging`;
@@ -83,7 +97,7 @@ export async function runPrimaryLostNight(ctx: PrimaryLostContext): Promise<Relo
   try {
     const report = await ctx.stage('primary lost: reload the last verified night from the Azure copy', () => reload({
       source: ctx.counterparty, recordsStore: ctx.recordsStore, night: 'latest-verified', target: parseReloadTarget(targetText), targetText,
-      s3: ctx.s3, dynamo: ctx.ddb, applyConnect: connectApplier({ client: connect }), stateDir: join(work, 'state'), outDir: join(work, 'out'),
+      s3: ctx.s3, dynamo: ctx.ddb, applyConnect: connectApplier({ client: connect, staging: { s3: ctx.s3, bucket: staging } }), stateDir: join(work, 'state'), outDir: join(work, 'out'),
     }), (r) => `night ${r.night} in ${r.rtoSeconds.toFixed(1)} s: ${r.phases.map((p) => `${p.phase} ${p.seconds.toFixed(1)} s`).join(', ')}`);
     await compareWithTruth(ctx, connect, report);
     return report;

@@ -126,6 +126,10 @@ test('a night goes back into empty targets, every dataset proven, with a report 
   expect(item.ss.SS!.sort()).toEqual(['a', 'b']);
   expect(item.bs.BS!.map((b) => Buffer.from(b).toString())).toEqual(['hi']);
   expect(item.nil.NULL).toBe(true);
+  // the rebuilt table is ready for the next nightly export: PITR on
+  const { DescribeContinuousBackupsCommand } = await import('@aws-sdk/client-dynamodb');
+  const backups = await clients.ddb.send(new DescribeContinuousBackupsCommand({ TableName: t.table }));
+  expect(backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus).toBe('ENABLED');
   // PostgreSQL: into the NEW database, not the source; the extension's data came along
   expect(await sql(t.database, 'SELECT count(*)::int AS n FROM customers')).toEqual([{ n: 500 }]);
   expect(await sql(t.database, 'SELECT body FROM notes ORDER BY id')).toEqual([{ body: 'tab\there' }, { body: 'new\nline' }, { body: null }]);

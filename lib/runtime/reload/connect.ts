@@ -36,14 +36,16 @@ export function connectApplier(opts: ConnectApplierOptions): ConnectApplier {
         return `s3://${staging.bucket}/${key}`;
       } : undefined,
     });
-    // Every applied type must be complete on the target (what cannot move is listed, not counted as applied).
+    // Every document of an applied type is on the target, or listed as what cannot move (prompts without a
+    // staging bucket, say): nothing is dropped silently.
     const counts = Object.entries(report.counts);
+    const unmovable = (type: string): number => report.cannotMove.filter((c) => c.type === type).length;
     return {
       documents: counts.reduce((n, [, c]) => n + c.applied, 0),
       created: report.created.length,
       existing: report.existing.length,
       cannotMove: report.cannotMove.map((c) => `${c.type} ${c.name}: ${c.reason}; ${c.action}`),
-      problems: dryRun ? [] : counts.filter(([, c]) => c.applied !== c.source).map(([type, c]) => `${type}: ${c.applied} of ${c.source} on the target`),
+      problems: dryRun ? [] : counts.filter(([type, c]) => c.applied + unmovable(type) < c.source).map(([type, c]) => `${type}: ${c.applied} of ${c.source} on the target, ${unmovable(type)} listed as cannot move`),
     };
   };
 }

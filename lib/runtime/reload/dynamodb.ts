@@ -13,7 +13,7 @@ import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import {
   BatchWriteItemCommand, CreateTableCommand, DescribeImportCommand, DescribeTableCommand, ImportTableCommand, ScanCommand,
-  waitUntilTableExists, type AttributeDefinition, type AttributeValue, type DynamoDBClient, type KeySchemaElement,
+  UpdateContinuousBackupsCommand, waitUntilTableExists, type AttributeDefinition, type AttributeValue, type DynamoDBClient, type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RuntimeError } from '../errors';
@@ -212,21 +212,28 @@ async function batchLoad(opts: DynamoReloadOptions, files: readonly NightObject[
   return items;
 }
 
-/** Loads the night's export into a new table (the target table must not exist unless this reload made it). */
+/** Point-in-time recovery on the new table: the rebuilt primary's next nightly export needs it. */
+async function enablePitr(opts: DynamoReloadOptions): Promise<void> {
+  await waitUntilTableExists({ client: opts.dynamo, maxWaitTime: 300 }, { TableName: opts.tableName });
+  await opts.dynamo.send(new UpdateContinuousBackupsCommand({ TableName: opts.tableName, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }));
+}
+
+/** Loads the night's export into a new table (the target table must not exist unless this reload made it), then turns PITR on. */
 export async function reloadDynamoTable(opts: DynamoReloadOptions): Promise<DynamoReloadResult> {
   const t0 = Date.now();
   const files = exportDataFiles(opts.objects);
   const mode = opts.mode ?? 'auto';
+  let loaded: { method: DynamoReloadResult['method']; items: number } | undefined;
   if (mode !== 'batch') {
     try {
-      const items = await importTable(opts, files);
-      return { table: opts.tableName, method: 'ImportTable', items, seconds: (Date.now() - t0) / 1000 };
+      loaded = { method: 'ImportTable', items: await importTable(opts, files) };
     } catch (err) {
       if (mode === 'import' || !unsupported(err)) throw err;
     }
   }
-  const items = await batchLoad(opts, files);
-  return { table: opts.tableName, method: 'BatchWriteItem', items, seconds: (Date.now() - t0) / 1000 };
+  loaded ??= { method: 'BatchWriteItem', items: await batchLoad(opts, files) };
+  await enablePitr(opts);
+  return { table: opts.tableName, ...loaded, seconds: (Date.now() - t0) / 1000 };
 }
 
 /** Count and digest of the loaded table against the export; returns the problems. */

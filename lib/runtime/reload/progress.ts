@@ -2,6 +2,7 @@
  * Progress for long reload phases: counts, bytes, rate and ETA on stderr, at most every few seconds,
  * and a bounded-concurrency loop over a stream of work (never the whole list in memory).
  */
+import { setMaxListeners } from 'node:events';
 import { progress as say } from '../log';
 import { formatBytes } from '../util';
 
@@ -47,6 +48,7 @@ export class PhaseProgress {
  */
 export async function forEachLimit<T>(items: AsyncIterable<T> | Iterable<T>, limit: number, fn: (item: T, signal: AbortSignal) => Promise<void>): Promise<void> {
   const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // every in-flight request listens on it
   const iterator = (Symbol.asyncIterator in items ? (items as AsyncIterable<T>)[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]()) as AsyncIterator<T> | Iterator<T>;
   let failure: unknown;
   let pulling = Promise.resolve();
