@@ -21,7 +21,11 @@ async function main(argv: string[], signal: AbortSignal): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return runJob('counterparty.job', async () => { throw new Error('no command given'); });
   }
-  return runCommand(command, process.env, signal);
+  // `restore --force` = CP_FORCE=1 (restore a night older than the last restored one, on purpose)
+  const extra = argv.slice(1);
+  const unknown = extra.filter((a) => a !== '--force');
+  if (unknown.length) return runJob(resultEventOf(command), async () => { throw new Error(`unknown argument ${JSON.stringify(unknown[0])} (commands are configured by environment variables; the only flag is restore --force)`); });
+  return runCommand(command, extra.includes('--force') ? { ...process.env, CP_FORCE: '1' } : process.env, signal);
 }
 
 const ctl = new AbortController();

@@ -254,7 +254,7 @@ commands:
   build-manifest      CP_EXPORT_BUCKET CP_NIGHT CP_DATASETS=name:kind,... [CP_SYSTEM]
   copy                CP_SOURCE_BUCKET AWS_REGION AWS_ROLE_ARN CP_AZURE_TOKEN_AUDIENCE AZURE_CLIENT_ID CP_STORE [CP_SHARD=i/n] [CP_COPY_PHASE=all|data|manifests] [CP_COPY_MODE=auto|full|incremental] [CP_COPY_AUTH=env ...]
   verify              CP_STORE [CP_NIGHT=all|YYYY-MM-DD] [CP_RECORDS_STORE] [CP_DATASETS=name:kind[:allowEmpty],...] [CP_RPO_HOURS=24] [CP_ALARM_GRACE_HOURS=6]
-  restore             CP_STORE [CP_NIGHT=latest-verified] PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD [CP_DYNAMODB_KEYS] [CP_PG_DATABASES] [CP_DATASETS] [CP_FORCE=1]
+  restore [--force]   CP_STORE [CP_NIGHT=latest-verified] PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD [CP_DYNAMODB_KEYS] [CP_PG_DATABASES] [CP_DATASETS] [CP_FORCE=1]
   verify-and-restore  the union of verify and restore (two result lines)
   status              CP_STORE [CP_RECORDS_STORE] [CP_PRIMARY_STORE] [CP_RPO_HOURS] [CP_ALARM_GRACE_HOURS] [CP_IMAGES CP_MIRROR_DESTINATION]: can this counterparty take over now? exit 2 when not
   mirror              CP_MIRROR_SOURCE CP_MIRROR_DESTINATION CP_IMAGES [CP_KEEP_RELEASES=5] [CP_MIRROR_AUTH=gcp|azure|authfile|none] [CP_MIRROR_CHECK_ONLY=1]

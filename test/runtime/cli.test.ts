@@ -70,6 +70,8 @@ test('missing configuration is one line', async () => {
   expectOneLineError(await run('bin/counterparty-job.ts', ['verify']), /CP_STORE is not set/);
   expectOneLineError(await run('bin/counterparty-job.ts', ['verify'], { CP_STORE: 'ftp://x' }), /unknown store URL scheme "ftp"/);
   expectOneLineError(await run('bin/counterparty-job.ts', ['restore'], { CP_STORE: `file://${store.root}` }), /PGHOST is not set/);
+  expectOneLineError(await run('bin/counterparty-job.ts', ['restore', '--force'], { CP_STORE: `file://${store.root}` }), /PGHOST is not set/);
+  expectOneLineError(await run('bin/counterparty-job.ts', ['restore', '--frce'], { CP_STORE: `file://${store.root}` }), /unknown argument "--frce"/);
 });
 
 test('verify: success is exit 0 and ONE result line on stdout, with the data age', async () => {
