@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -27,6 +27,16 @@ export interface IImmutableExportBucket {
   grantWriteUnder(grantee: iam.IGrantable, keyPattern: string): void;
   /** `s3:GetObject` under `keyPattern` and `s3:ListBucket`, with decrypt through S3. */
   grantReadUnder(grantee: iam.IGrantable, keyPattern?: string): void;
+  /**
+   * What `prune` needs, and nothing more: list (and list versions) under
+   * `nights/` and `blobs/sha256/`; read `nights/*` (manifests, indexes); head,
+   * read the Object Lock retention of, and delete versions under
+   * `blobs/sha256/*` only; `kms:Decrypt` on the bucket's key through S3.
+   * On an {@link ImmutableExportBucket} created in this app the bucket
+   * policy also lets the role delete under `blobs/sha256/` (only); on an
+   * imported bucket, list the role in that bucket's `blobDeletionPrincipalArns`.
+   */
+  grantPrune(grantee: iam.IGrantable): void;
 }
 
 /** Attributes to import an existing export bucket. */
@@ -73,6 +83,25 @@ abstract class ExportBucketBase extends Construct implements IImmutableExportBuc
     });
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } },
+    }));
+  }
+
+  public grantPrune(grantee: iam.IGrantable): void {
+    const region = Stack.of(this).region;
+    const blobs = this.bucket.arnForObjects(`${naming.BLOBS_PREFIX}*`);
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+      resourceArns: [this.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${naming.NIGHTS_PREFIX}*`, `${naming.BLOBS_PREFIX}*`] } },
+    });
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [this.bucket.arnForObjects(`${naming.NIGHTS_PREFIX}*`)] });
+    // HeadObject needs s3:GetObject; it returns the retain-until date only with s3:GetObjectRetention (docs/aws.md "Prune").
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject', 's3:GetObjectRetention', ...DELETE_ACTIONS], resourceArns: [blobs] });
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['kms:Decrypt'],
       resources: [this.encryptionKey.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } },
     }));
@@ -148,6 +177,14 @@ export interface ImmutableExportBucketProps {
    */
   readonly deletionPrincipalArns?: string[];
   /**
+   * Principals allowed to delete object versions under `blobs/sha256/` only
+   * (the role that runs `prune`; {@link ImmutableExportBucket.grantPrune} adds
+   * its role here). The bucket policy denies them deletes anywhere else, even
+   * if they are also in `deletionPrincipalArns`.
+   * @default - none
+   */
+  readonly blobDeletionPrincipalArns?: string[];
+  /**
    * The bucket that receives this bucket's server access logs (it cannot be
    * this bucket: an Object Lock bucket cannot log to itself).
    * @default - a new log bucket (SSE-S3, versioned, BPA, TLS-only, RETAIN)
@@ -209,6 +246,9 @@ export class ImmutableExportBucket extends ExportBucketBase {
   public readonly retentionDays: number;
   /** The principals the bucket policy still lets bypass or change Object Lock. */
   public readonly breakGlassPrincipalArns: readonly string[];
+  /** Principals the bucket policy lets delete under `blobs/sha256/` only (prune). */
+  private readonly blobDeleters: string[] = [];
+  private blobDeletersOnly?: iam.PolicyStatement;
 
   constructor(scope: Construct, id: string, props: ImmutableExportBucketProps) {
     super(scope, id);
@@ -299,15 +339,45 @@ export class ImmutableExportBucket extends ExportBucketBase {
       resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
       conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.breakGlassPrincipalArns } },
     }));
-    // Append-only: nothing in the export deletes by API (every such deletion also alarms, TamperAlarm).
+    // Append-only: nothing in the export deletes by API but prune, under blobs/sha256/ only (TamperAlarm alarms on deletions elsewhere).
+    const deleters = props.deletionPrincipalArns ?? [...this.breakGlassPrincipalArns];
     this.bucket.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'DenyDeletesExceptAllowed',
       effect: iam.Effect.DENY,
       principals: [new iam.AnyPrincipal()],
       actions: [...DELETE_ACTIONS],
       resources: [this.bucket.arnForObjects('*')],
-      conditions: { ArnNotEquals: { 'aws:PrincipalArn': props.deletionPrincipalArns ?? [...this.breakGlassPrincipalArns] } },
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': Lazy.list({ produce: () => [...deleters, ...this.blobDeleters] }) } },
     }));
+    for (const arn of props.blobDeletionPrincipalArns ?? []) this.allowBlobDeletion(arn);
+  }
+
+  /** Prune's IAM grant ({@link IImmutableExportBucket.grantPrune}) plus the bucket policy's leave to delete under `blobs/sha256/` for a role. */
+  public grantPrune(grantee: iam.IGrantable): void {
+    super.grantPrune(grantee);
+    const principal = grantee.grantPrincipal as Partial<iam.IRole>;
+    if (typeof principal.roleArn !== 'string') {
+      throw new Error(`${this.node.path}: grantPrune was given a principal that is not an IAM role; the bucket policy names prune's role by aws:PrincipalArn. Fix: pass the prune task's role (e.g. taskDefinition.taskRole).`);
+    }
+    this.allowBlobDeletion(principal.roleArn);
+  }
+
+  /**
+   * Lets `principalArn` (a role or root ARN) delete object versions under
+   * `blobs/sha256/`, and denies it deletes anywhere else in the bucket.
+   */
+  public allowBlobDeletion(principalArn: string): void {
+    this.blobDeleters.push(principalArn);
+    if (this.blobDeletersOnly) return;
+    this.blobDeletersOnly = new iam.PolicyStatement({
+      sid: 'DenyBlobDeletersOutsideBlobs',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: [...DELETE_ACTIONS],
+      notResources: [this.bucket.arnForObjects(`${naming.BLOBS_PREFIX}*`)],
+      conditions: { ArnEquals: { 'aws:PrincipalArn': Lazy.list({ produce: () => [...this.blobDeleters] }) } },
+    });
+    this.bucket.addToResourcePolicy(this.blobDeletersOnly);
   }
 }
 

@@ -15,5 +15,6 @@ export * from './tamper-alarm';
 export * from './backup-job-alarm';
 export * from './initial-seed';
 export * from './management-events-trail';
+export * from './export-prune-task';
 export * from './primary-site-sources';
 export * from './primary-site-acknowledgements';

@@ -187,6 +187,19 @@ export function primarySiteNagAcknowledgements(site: PrimarySite, sources: Reado
     }
   }
 
+  // --- The daily prune of the export bucket (ExportPruneTask).
+  if (site.exportPrune) {
+    const pr = 'ExportPrune';
+    add(`${pr}/TaskDefinition/TaskRole/DefaultPolicy/Resource`, `AwsSolutions-IAM5[Resource::${bucket}/${naming.BLOBS_PREFIX}*]`,
+      'prune heads, reads the Object Lock retention of and deletes content-addressed blobs (blobs/sha256/<aa>/<sha256>) only; the bucket policy denies its deletes anywhere else and Object Lock refuses them before retention expires.');
+    add(`${pr}/TaskDefinition/TaskRole/DefaultPolicy/Resource`, `AwsSolutions-IAM5[Resource::${bucket}/${naming.NIGHTS_PREFIX}*]`, 'prune reads every present night\'s manifest and index files to learn which blobs are referenced (read-only).');
+    add(`${pr}/TaskDefinition/TaskRole/DefaultPolicy/Resource`, 'NIST.800.53.R5-IAMNoInlinePolicy', inline);
+    add(`${pr}/TaskDefinition/ExecutionRole/DefaultPolicy/Resource`, 'AwsSolutions-IAM5[Resource::*]', 'ecr:GetAuthorizationToken supports no resource-level scoping; image pull itself is limited to the jobs repository.');
+    add(`${pr}/TaskDefinition/ExecutionRole/DefaultPolicy/Resource`, 'NIST.800.53.R5-IAMNoInlinePolicy', inline);
+    add(`${pr}/TaskDefinition/Resource`, 'AwsSolutions-ECS2', 'The environment holds only non-secret configuration (the export bucket URL, the region, the dry-run flag and the grace days); prune uses no secret.');
+    add(`${pr}/SchedulerRole/DefaultPolicy/Resource`, 'NIST.800.53.R5-IAMNoInlinePolicy', `ecs:RunTask of the one prune task definition and iam:PassRole of its two roles, created by aws-scheduler-targets; ${inline}`);
+  }
+
   // --- The opt-in management-events trail.
   if (site.managementEventsTrail) {
     add('ManagementEventsTrail/Trail/Resource', 'NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled', 'The tamper alarm matches the trail\'s management events in EventBridge, which receives them without CloudWatch Logs; a log group copy would add cost and another inline-policy role, and no alarm.');

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { awsScheduleExpression, formatIssue, naming, resolvePlan, type Dataset, type ProtectionPlan, type ResolvedPlan } from '../core';
 import { AzureImageMirrorRole, AzureReaderRole, GcpImageMirrorRole, GcpReaderRole } from './counterparty-reader-role';
 import { BackupJobAlarm } from './backup-job-alarm';
+import { ExportPruneTask, pruneScheduleExpression } from './export-prune-task';
 import { InitialSeed } from './initial-seed';
 import { ManagementEventsTrail } from './management-events-trail';
 import { FreshnessAlarms } from './freshness-alarms';
@@ -92,6 +93,15 @@ export interface PrimarySiteProps {
    * @default false
    */
   readonly managementEventsTrail?: boolean;
+  /**
+   * Run `prune` on the export bucket daily, after the export window
+   * ({@link ExportPruneTask}): blobs no retained night references are deleted
+   * once their Object Lock retention has expired, so `blobs/` does not grow
+   * forever and an erased recording leaves AWS too (docs/aws.md "Prune").
+   * Only plans with an s3Bucket dataset write blobs; without one there is no task.
+   * @default true
+   */
+  readonly exportPrune?: boolean;
 }
 
 /** Default of {@link PrimarySiteProps.maxDatasets}. */
@@ -144,6 +154,8 @@ export class PrimarySite extends Construct {
   public readonly imageMirrorRoles: { readonly gcp?: iam.IRole; readonly azure?: iam.IRole };
   /** The management-events trail, when `managementEventsTrail` is set. */
   public readonly managementEventsTrail?: ManagementEventsTrail;
+  /** The daily prune of the export bucket's blobs (absent when `exportPrune` is false or the plan has no s3Bucket dataset). */
+  public readonly exportPrune?: ExportPruneTask;
 
   constructor(scope: Construct, id: string, props: PrimarySiteProps) {
     super(scope, id);
@@ -305,6 +317,9 @@ export class PrimarySite extends Construct {
     });
     this.alarmTopic = this.alarms.topic;
     // 7. Tamper detection: the ways around the locks (key deletion, lock or policy changes) alarm too.
+    // With prune, deletions under blobs/sha256/ are prune's (the bucket policy lets nobody else delete there, docs/aws.md "Prune").
+    const jobsNetwork = props.jobsNetwork ?? plan.primary.jobsNetwork ?? plan.datasets.find((d) => d.kind === 'postgres')?.network;
+    const prunes = (props.exportPrune ?? true) && this.pipeline.cluster !== undefined && jobsNetwork !== undefined && plan.datasets.some((d) => d.kind === 's3Bucket');
     this.tamperAlarm = new TamperAlarm(this, 'TamperAlarm', {
       topic: this.alarmTopic,
       topicKey: opsKey,
@@ -313,7 +328,22 @@ export class PrimarySite extends Construct {
       bucketNames: [naming.exportBucketName(plan)],
       backupPlanIds: this.snapshots ? [this.snapshots.plan.backupPlanId] : [],
       objectDeletionBucketNames: [naming.exportBucketName(plan)],
+      objectDeletionExemptPrefix: prunes ? naming.BLOBS_PREFIX : undefined,
     });
+    // 7b. The daily prune of unreferenced, unlocked blobs, on the nightly pipeline's cluster and network.
+    if (prunes && jobsNetwork) {
+      this.exportPrune = new ExportPruneTask(this, 'ExportPrune', {
+        exportBucket: this.exportBucket,
+        jobsImage: { repository: this.jobsRepository, tag: naming.imageTag(plan.images.jobs) },
+        network: jobsNetwork,
+        cluster: this.pipeline.cluster,
+        alarmTopic: this.alarmTopic,
+        scheduleExpression: pruneScheduleExpression(plan),
+        timeZone: plan.schedule.timeZone,
+        enabled: props.scheduleEnabled,
+        logKey: opsKey,
+      });
+    }
     // 8. AWS Backup jobs that did not make their recovery point alarm too.
     this.backupJobAlarm = new BackupJobAlarm(this, 'BackupJobAlarm', { topic: this.alarmTopic, backupVaultNames: [naming.backupVaultName(plan)] });
     // 9. The initial seed of large source buckets (S3 Batch Operations), run on demand.

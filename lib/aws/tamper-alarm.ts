@@ -41,6 +41,16 @@ export interface TamperAlarmProps {
    * @default []
    */
   readonly objectDeletionBucketNames?: readonly string[];
+  /**
+   * A key prefix whose object deletions do NOT alarm (EventBridge
+   * `anything-but` prefix on `detail.object.key`): `blobs/sha256/` when
+   * `prune` runs on the bucket. Keep it meaningful: only a prefix that the
+   * bucket policy lets nobody but prune delete under, whose deletions Object
+   * Lock allows only after retention, and whose content the verifier re-reads.
+   * Deletions anywhere else still alarm.
+   * @default - every API deletion alarms
+   */
+  readonly objectDeletionExemptPrefix?: string;
 }
 
 /** The CloudTrail calls that can defeat a lock without deleting a single locked object. */
@@ -56,6 +66,15 @@ export const TAMPER_EVENTS = {
 
 /** The S3 EventBridge `reason` of a deletion by an API call (lifecycle expirations say `Lifecycle Expiration`). */
 export const OBJECT_DELETION_REASON = 'DeleteObject';
+
+/** The `detail` of the object-deletion rule: API deletions in the buckets, outside `exemptPrefix` if given. */
+function objectDeletionDetail(bucketNames: readonly string[], exemptPrefix?: string): Record<string, unknown> {
+  return {
+    bucket: { name: [...bucketNames] },
+    reason: [OBJECT_DELETION_REASON],
+    ...(exemptPrefix !== undefined ? { object: { key: events.Match.anythingButPrefix(exemptPrefix) } } : {}),
+  };
+}
 
 /**
  * Detection for the ways around the locks: a locked bucket or vault under a
@@ -104,13 +123,16 @@ export class TamperAlarm extends Construct {
       rules.push(rule('BackupPlanTampering', 'Counterparty: deletion or update of the backup plan, or deletion of its selection', 'aws.backup', 'backup.amazonaws.com', TAMPER_EVENTS.backupPlan,
         { requestParameters: { backupPlanId: [...props.backupPlanIds!] } }));
     }
+    if (props.objectDeletionExemptPrefix !== undefined && !/^[^*?]+\/$/.test(props.objectDeletionExemptPrefix)) {
+      throw new Error(`${this.node.path}: objectDeletionExemptPrefix is ${JSON.stringify(props.objectDeletionExemptPrefix)}; it must be a literal key prefix ending in "/". Fix: pass naming.BLOBS_PREFIX ("blobs/sha256/") or leave it unset.`);
+    }
     if ((props.objectDeletionBucketNames ?? []).length > 0) {
       rules.push(new events.Rule(this, 'ObjectDeletion', {
         description: 'Counterparty: an object version was deleted or hidden by a delete marker in the export bucket (by an API call, not by lifecycle)',
         eventPattern: {
           source: ['aws.s3'],
           detailType: ['Object Deleted'],
-          detail: { bucket: { name: [...props.objectDeletionBucketNames!] }, reason: [OBJECT_DELETION_REASON] },
+          detail: objectDeletionDetail(props.objectDeletionBucketNames!, props.objectDeletionExemptPrefix),
         },
         targets: [target],
       }));
