@@ -174,7 +174,11 @@ describe('issue 13.3: tamper-resistant by default', () => {
     const policy = Object.values(t.findResources('AWS::S3::BucketPolicy')).find((p: any) => p.Properties.Bucket.Ref === lid(stack.site.exportBucket.bucket)) as any;
     const deny = policy.Properties.PolicyDocument.Statement.find((s: any) => s.Sid === 'DenyDeletesExceptAllowed');
     expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'] });
-    expect(deny.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:root']] }] } });
+    // The break-glass root, and the prune task's role (held to blobs/sha256/ by DenyBlobDeletersOutsideBlobs: test/aws/prune.test.ts).
+    expect(deny.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': [
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:root']] },
+      { 'Fn::GetAtt': [lid(stack.site.exportPrune!.taskDefinition.taskRole), 'Arn'] },
+    ] } });
     const s = testStack();
     new ImmutableExportBucket(s, 'Exports', { retention: Duration.days(7), deletionPrincipalArns: ['arn:aws:iam::111122223333:role/prune'] });
     const all = Object.values(Template.fromStack(s).findResources('AWS::S3::BucketPolicy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
@@ -223,9 +227,9 @@ describe('issue 13.3: tamper-resistant by default', () => {
 });
 
 describe('issue 13.4: hygiene', () => {
-  test('both ECS task definitions run as an explicit non-root user with a memory limit', () => {
+  test('every ECS task definition (sync-objects, export-postgres, prune) runs as an explicit non-root user with a memory limit', () => {
     const tds = Object.values(t.findResources('AWS::ECS::TaskDefinition')) as any[];
-    expect(tds).toHaveLength(2);
+    expect(tds).toHaveLength(3);
     for (const td of tds) {
       const c = td.Properties.ContainerDefinitions[0];
       expect(c.User).toBe(JOBS_CONTAINER_USER);

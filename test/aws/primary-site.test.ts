@@ -112,7 +112,7 @@ describe('reference primary: nightly export', () => {
   const nightly = (r: any) => r.Properties.RoleArn['Fn::GetAtt'][0] === stack.getLogicalId(stack.site.stateMachine.role.node.defaultChild as never);
   test('one nightly state machine, started by a Scheduler schedule with the plan cron and time zone, passing the scheduled time', () => {
     resourceOfType('AWS::StepFunctions::StateMachine', nightly);
-    const s = resourceOfType('AWS::Scheduler::Schedule');
+    const s = resourceOfType('AWS::Scheduler::Schedule', (r) => r.Properties.Target.Arn.Ref === stack.getLogicalId(stack.site.stateMachine.node.defaultChild as never));
     expect(s.Properties.ScheduleExpression).toBe(awsScheduleExpression(referencePlan));
     expect(s.Properties.ScheduleExpressionTimezone).toBe('UTC');
     expect(JSON.parse(s.Properties.Target.Input)).toEqual({ scheduledTime: '<aws.scheduler.scheduled-time>' });
