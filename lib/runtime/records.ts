@@ -80,7 +80,7 @@ export const HIGH_WATER_PREFIX = `${naming.VERIFICATIONS_PREFIX}high-water/`;
 
 const ATTEMPT_RE = /^verifications\/(\d{4}-\d{2}-\d{2})\/([^/]+)\.json$/;
 const RESTORATION_RE = /^restorations\/(\d{4}-\d{2}-\d{2})\/([^/]+)\.json$/;
-const HIGH_WATER_RE = /^verifications\/high-water\/(\d{4}-\d{2}-\d{2})\.json$/;
+const HIGH_WATER_RE = /^verifications\/high-water\/(\d{4}-\d{2}-\d{2})(\.withdrawn)?\.json$/;
 
 /** A key for one attempt: sortable by time, unique (never overwrites an earlier attempt). */
 export function attemptId(at: Date): string {
@@ -191,13 +191,25 @@ export async function verifiedManifest(store: ObjectStore, recordsStore: ObjectS
   return record?.result === 'success' ? { night, record, manifest } : undefined;
 }
 
-/** The high-water mark: the newest night ever seen on this side (undefined before the first). */
+/**
+ * An operator's statement that a night seen here was never a real night (e.g. a forged manifest that
+ * failed verification and was removed): `verifications/high-water/<night>.withdrawn.json`, itself
+ * append-only, with who and why. The high-water mark then ignores that night.
+ */
+export function highWaterWithdrawalKey(night: string): string {
+  naming.nightPrefix(night);
+  return `${HIGH_WATER_PREFIX}${night}.withdrawn.json`;
+}
+
+/** The high-water mark: the newest night ever seen on this side and not withdrawn (undefined before the first). */
 export async function readHighWater(store: ObjectStore): Promise<HighWaterRecord | undefined> {
-  let newest: string | undefined;
+  const seen = new Set<string>();
+  const withdrawn = new Set<string>();
   for await (const o of store.list(HIGH_WATER_PREFIX)) {
     const m = HIGH_WATER_RE.exec(o.key);
-    if (m && naming.isNightId(m[1]) && (!newest || m[1] > newest)) newest = m[1];
+    if (m && naming.isNightId(m[1])) (m[2] ? withdrawn : seen).add(m[1]);
   }
+  const newest = [...seen].filter((n) => !withdrawn.has(n)).sort().pop();
   if (!newest) return undefined;
   return (await readJson<HighWaterRecord>(store, highWaterKey(newest))) ?? { night: newest, manifestSha256: '', manifestCreatedAt: '', seenAt: '' };
 }

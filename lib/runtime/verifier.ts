@@ -465,7 +465,7 @@ export async function verifyRun(opts: VerifyOptions): Promise<VerifyRunResult> {
     const current = await readManifest(store, newest).catch(() => undefined);
     if (current && current.sha256 !== highWater.manifestSha256) problems.push({ reason: 'rollback', error: `the manifest of night ${newest} was replaced after it was seen (sha256 ${highWater.manifestSha256.slice(0, 12)}… then, ${current.sha256.slice(0, 12)}… now)` });
   }
-  if (newest && (!highWater || newest > highWater.night) && opts.writeRecord !== false) {
+  if (newest && (!highWater || newest > highWater.night) && opts.writeRecord !== false && !(await recordsStore.head(highWaterKey(newest)))) {
     const m = await readManifest(store, newest).catch(() => undefined);
     try {
       await putRecord(recordsStore, highWaterKey(newest), { night: newest, manifestSha256: m?.sha256 ?? '', manifestCreatedAt: m?.manifest.createdAt ?? '', seenAt: now.toISOString() });

@@ -9,7 +9,7 @@ import { runJob, setErrorSink, setLogSink } from '../../lib/runtime/log';
 import { FileStore } from '../../lib/runtime/stores/file';
 import type { ObjectStore } from '../../lib/runtime/stores/types';
 import { verifyNight, verifyRun } from '../../lib/runtime/verifier';
-import { latestVerifiedNight, listAttemptKeys, readRecord, resolveNight } from '../../lib/runtime/records';
+import { highWaterWithdrawalKey, latestVerifiedNight, listAttemptKeys, putRecord, readRecord, resolveNight } from '../../lib/runtime/records';
 import { RuntimeError } from '../../lib/runtime/errors';
 
 const DS = [{ name: 'recordings', kind: 's3Bucket' }, { name: 'crm', kind: 'postgres' }];
@@ -112,6 +112,12 @@ test('deleted newest manifest: the high-water mark catches the rollback and the 
   const r = await verifyRun({ store });
   expect(r).toMatchObject({ result: 'failure', reason: 'rollback' });
   expect(results()[0]).toMatchObject({ result: 'failure', reason: 'rollback', newestSeenNight: '2026-11-02', error: expect.stringContaining('night 2026-11-02 was seen') });
+  // it stays an alert on every run until the manifest is back, or an operator withdraws the night (append-only, with a reason)
+  expect((await verifyRun({ store })).reason).toBe('rollback');
+  await putRecord(store, highWaterWithdrawalKey('2026-11-02'), { night: '2026-11-02', by: 'ops@acme', reason: 'forged manifest, removed after review' });
+  lines = [];
+  expect(await verifyRun({ store })).toMatchObject({ result: 'success' });
+  expect(results()[0]).toMatchObject({ newestSeenNight: '2026-11-01' });
 });
 
 test('a replaced newest manifest (self-consistent, relinked, a dataset left out) is caught twice: rollback and incomplete night', async () => {
