@@ -188,6 +188,12 @@ describe('the proofs fail when the target differs from the night', () => {
     expect((await proveDynamoTable(source, objects, clients.ddb, t.table)).problems).toEqual([expect.stringMatching(/same count, different items/)]);
   });
 
+  test('a night whose DynamoDB export files are not where an export puts them is never proven (0 = 0 is not a match)', async () => {
+    const reader = await readNight(source, NIGHT);
+    const objects = reader.manifest.entries.filter((e) => e.dataset === 'contacts' && !e.key.includes('/data/'));
+    expect((await proveDynamoTable(source, objects, clients.ddb, t.table)).problems).toEqual([expect.stringMatching(/lists no DynamoDB export data file/)]);
+  });
+
   test('a PostgreSQL row changed in the target (same count)', async () => {
     const dump = join(work, 'crm.pgdump');
     require('node:fs').writeFileSync(dump, await source.getBytes(naming.postgresDumpKey(NIGHT, 'crm')));

@@ -21,6 +21,7 @@ import type { ObjectStore } from '../stores/types';
 import { readAll } from '../stores/types';
 import { hexToBase64, sha256Hex, sleep } from '../util';
 import type { ReloadJournal } from './journal';
+import { DYNAMO_DATA_FILE_RE } from '../verifier';
 
 /** One object of the night's export, as the manifest lists it. */
 export interface NightObject { readonly key: string; readonly size: number; readonly sha256: string }
@@ -29,9 +30,9 @@ export interface TableSchema { readonly KeySchema: KeySchemaElement[]; readonly 
 
 type Json = { [k: string]: unknown };
 
-/** The export's data files (`…/AWSDynamoDB/<id>/data/*.json.gz`). */
+/** The export's data files (`…/AWSDynamoDB/<export id>/data/<name>.gz`, gzipped DynamoDB JSON), as the verifier finds them. */
 export function exportDataFiles(objects: readonly NightObject[]): NightObject[] {
-  return objects.filter((o) => /\/AWSDynamoDB\/[^/]+\/data\/[^/]+\.json\.gz$/.test(o.key));
+  return objects.filter((o) => DYNAMO_DATA_FILE_RE.test(o.key));
 }
 
 async function verifiedBytes(store: ObjectStore, o: NightObject): Promise<Buffer> {
@@ -238,7 +239,10 @@ export async function reloadDynamoTable(opts: DynamoReloadOptions): Promise<Dyna
 
 /** Count and digest of the loaded table against the export; returns the problems. */
 export async function proveDynamoTable(source: ObjectStore, objects: readonly NightObject[], client: Pick<DynamoDBClient, 'send'>, tableName: string): Promise<{ items: number; digest: string; problems: string[] }> {
-  const want = await itemsDigest(exportItems(source, exportDataFiles(objects)));
+  const files = exportDataFiles(objects);
+  // An export always has data files (empty ones for an empty table): none found means the night was misread.
+  if (!files.length) return { items: 0, digest: '', problems: [`${tableName}: the night lists no DynamoDB export data file (…/AWSDynamoDB/<id>/data/*.gz) among its ${objects.length} files`] };
+  const want = await itemsDigest(exportItems(source, files));
   const got = await itemsDigest(scanTable(client, tableName));
   const problems: string[] = [];
   if (got.items !== want.items) problems.push(`${tableName}: ${got.items} items, the night has ${want.items}`);
