@@ -30,8 +30,8 @@ export interface IImmutableExportBucket {
   /**
    * What `prune` needs, and nothing more: list (and list versions) under
    * `nights/` and `blobs/sha256/`; read `nights/*` (manifests, indexes); head,
-   * read the Object Lock retention of, and delete versions under
-   * `blobs/sha256/*` only; `kms:Decrypt` on the bucket's key through S3.
+   * read the Object Lock retention of, and delete versions (`s3:DeleteObjectVersion`,
+   * never a delete marker) under `blobs/sha256/*` only; `kms:Decrypt` on the bucket's key through S3.
    * On an {@link ImmutableExportBucket} created in this app the bucket
    * policy also lets the role delete under `blobs/sha256/` (only); on an
    * imported bucket, list the role in that bucket's `blobDeletionPrincipalArns`.
@@ -99,7 +99,9 @@ abstract class ExportBucketBase extends Construct implements IImmutableExportBuc
     });
     iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [this.bucket.arnForObjects(`${naming.NIGHTS_PREFIX}*`)] });
     // HeadObject needs s3:GetObject; it returns the retain-until date only with s3:GetObjectRetention (docs/aws.md "Prune").
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject', 's3:GetObjectRetention', ...DELETE_ACTIONS], resourceArns: [blobs] });
+    // Versions only (prune deletes each VersionId): no s3:DeleteObject, so prune can never place a delete marker,
+    // and every delete it makes is one Object Lock checks.
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject', 's3:GetObjectRetention', 's3:DeleteObjectVersion'], resourceArns: [blobs] });
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['kms:Decrypt'],
       resources: [this.encryptionKey.keyArn],

@@ -122,8 +122,9 @@ describe('the prune role may delete under blobs/sha256/ only', () => {
   const may = (action: string, key?: string, context?: Record<string, string>) =>
     evaluate(statements, { action, resource: key === undefined ? bucketArn : `${bucketArn}/${key}`, context }) === 'allow';
 
-  test('deletes (every version) and reads retention of blobs', () => {
-    for (const a of ['s3:DeleteObjectVersion', 's3:DeleteObject', 's3:GetObjectRetention', 's3:GetObject']) expect([a, may(a, BLOB)]).toEqual([a, true]);
+  test('deletes (every version) and reads retention of blobs; never places a delete marker (no s3:DeleteObject)', () => {
+    for (const a of ['s3:DeleteObjectVersion', 's3:GetObjectRetention', 's3:GetObject']) expect([a, may(a, BLOB)]).toEqual([a, true]);
+    expect(may('s3:DeleteObject', BLOB)).toBe(false);
   });
   test('deletes nothing outside blobs/sha256/, and writes nothing anywhere', () => {
     for (const key of NOT_BLOBS) for (const a of ['s3:DeleteObject', 's3:DeleteObjectVersion']) expect([a, key, may(a, key)]).toEqual([a, key, false]);
