@@ -17,7 +17,7 @@
  * scripts/bench/plan-gen.ts), with every default written out.
  */
 import * as path from 'node:path';
-import { ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags, TimeZone, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Fn, Lazy, Names, RemovalPolicy, Stack, Tags, TimeZone, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -185,13 +185,15 @@ export class BaselinePrimary extends Construct {
       resources: [bucket.bucketArn, bucket.arnForObjects('*')],
       conditions: { ArnNotEquals: { 'aws:PrincipalArn': [stack.formatArn({ service: 'iam', region: '', resource: 'root' })] } },
     }));
+    // The prune role (added below) may delete under blobs/sha256/ only.
+    const blobDeleters: string[] = [];
     bucket.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'DenyDeletesExceptAllowed',
       effect: iam.Effect.DENY,
       principals: [new iam.AnyPrincipal()],
       actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
       resources: [bucket.arnForObjects('*')],
-      conditions: { ArnNotEquals: { 'aws:PrincipalArn': [stack.formatArn({ service: 'iam', region: '', resource: 'root' })] } },
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': Lazy.list({ produce: () => [stack.formatArn({ service: 'iam', region: '', resource: 'root' }), ...blobDeleters] }) } },
     }));
     const viaS3 = { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } };
     const writeUnder = (grantee: iam.IGrantable, keyPattern: string) => {
@@ -714,6 +716,8 @@ export class BaselinePrimary extends Construct {
       alarm.addOkAction(new cwActions.SnsAction(topic));
     }
 
+    // The daily prune runs when there are blobs (an s3Bucket dataset, hence a cluster and a network).
+    const prunes = cluster !== undefined && network !== undefined && plan.datasets.some((d) => d.kind === 's3Bucket');
     // Tamper detection, written out by hand: one EventBridge rule per service to the alarm topic.
     const tamperScope = new Construct(this, 'TamperAlarm');
     const tamperTarget = new eventsTargets.SnsTopic(topic);
@@ -736,7 +740,10 @@ export class BaselinePrimary extends Construct {
     }
     new events.Rule(tamperScope, 'ObjectDeletion', {
       description: 'Counterparty: an object version was deleted or hidden by a delete marker in the export bucket (by an API call, not by lifecycle)',
-      eventPattern: { source: ['aws.s3'], detailType: ['Object Deleted'], detail: { bucket: { name: [bucketName] }, reason: ['DeleteObject'] } },
+      eventPattern: { source: ['aws.s3'], detailType: ['Object Deleted'], detail: {
+        bucket: { name: [bucketName] }, reason: ['DeleteObject'],
+        ...(prunes ? { object: { key: events.Match.anythingButPrefix('blobs/sha256/') } } : {}),
+      } },
       targets: [tamperTarget],
     });
     opsKey.addToResourcePolicy(new iam.PolicyStatement({
@@ -746,6 +753,78 @@ export class BaselinePrimary extends Construct {
       resources: ['*'],
       conditions: { ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: '*' }) } },
     }));
+
+    // The daily prune of the export bucket's blobs: a Fargate task started by EventBridge Scheduler after the export window.
+    if (prunes) {
+      const pr = new Construct(this, 'ExportPrune');
+      const td = new ecs.FargateTaskDefinition(pr, 'TaskDefinition', { cpu: 1024, memoryLimitMiB: 2048, runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX } });
+      const lg = new logs.LogGroup(pr, 'Logs', { encryptionKey: opsKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+      td.addVolume({ name: 'tmp' });
+      td.addContainer('jobs', {
+        image: ecs.ContainerImage.fromEcrRepository(jobsRepository, jobsImage.slice(jobsImage.lastIndexOf(':') + 1)),
+        logging: ecs.LogDrivers.awsLogs({ logGroup: lg, streamPrefix: 'prune' }),
+        readonlyRootFilesystem: true,
+        user: '1000:1000',
+        memoryLimitMiB: 2048,
+        command: ['prune'],
+        environment: { CP_STORE: `s3://${bucket.bucketName}`, AWS_REGION: stack.region },
+      }).addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+      iam.Grant.addToPrincipal({ grantee: td.taskRole, actions: ['s3:ListBucket', 's3:ListBucketVersions'], resourceArns: [bucket.bucketArn], conditions: { StringLike: { 's3:prefix': ['nights/*', 'blobs/sha256/*'] } } });
+      iam.Grant.addToPrincipal({ grantee: td.taskRole, actions: ['s3:GetObject'], resourceArns: [bucket.arnForObjects('nights/*')] });
+      iam.Grant.addToPrincipal({ grantee: td.taskRole, actions: ['s3:GetObject', 's3:GetObjectRetention', 's3:DeleteObjectVersion'], resourceArns: [bucket.arnForObjects('blobs/sha256/*')] });
+      td.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [exportKey.keyArn], conditions: viaS3 }));
+      blobDeleters.push(td.taskRole.roleArn);
+      bucket.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'DenyBlobDeletersOutsideBlobs',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+        notResources: [bucket.arnForObjects('blobs/sha256/*')],
+        conditions: { ArnEquals: { 'aws:PrincipalArn': [td.taskRole.roleArn] } },
+      }));
+      const subnets = network!.subnetIds.map((sn, i) => {
+        const subnet = ec2.Subnet.fromSubnetId(pr, `Subnet${i}`, sn);
+        Validations.of(subnet).acknowledge({ id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId', reason: 'The subnet is only passed to ecs:RunTask; its route table is never read.' });
+        return subnet;
+      });
+      const securityGroups = network!.securityGroupIds.map((g, i) => ec2.SecurityGroup.fromSecurityGroupId(pr, `Sg${i}`, g, { mutable: false }));
+      const role = new iam.Role(pr, 'SchedulerRole', {
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': account } } }),
+        description: 'Counterparty: starts the export bucket prune task',
+      });
+      new scheduler.Schedule(pr, 'Schedule', {
+        description: 'Starts the Counterparty export bucket prune',
+        schedule: scheduler.ScheduleExpression.expression('cron(0 5 * * ? *)', TimeZone.of('UTC')),
+        enabled: true,
+        target: new schedulerTargets.EcsRunFargateTask(cluster!, {
+          taskDefinition: td, vpcSubnets: { subnets }, securityGroups, assignPublicIp: false, platformVersion: ecs.FargatePlatformVersion.LATEST,
+          role, retryAttempts: 3, maxEventAge: Duration.hours(1),
+        }),
+      });
+      new events.Rule(pr, 'TaskFailed', {
+        description: 'Counterparty: the export bucket prune task exited non-zero or never started',
+        eventPattern: { source: ['aws.ecs'], detailType: ['ECS Task State Change'], detail: {
+          clusterArn: [cluster!.clusterArn], lastStatus: ['STOPPED'],
+          taskDefinitionArn: [{ prefix: `arn:${Fn.ref('AWS::Partition')}:ecs:${Fn.ref('AWS::Region')}:${Fn.ref('AWS::AccountId')}:task-definition/${td.family}:` }],
+          $or: [{ containers: { exitCode: [{ 'anything-but': 0 }] } }, { stopCode: ['TaskFailedToStart'] }],
+        } },
+        targets: [new eventsTargets.SnsTopic(topic)],
+      });
+      const metricName = `Succeeded-${Names.uniqueResourceName(pr, { maxLength: 200 })}`;
+      new logs.MetricFilter(pr, 'SuccessLines', {
+        logGroup: lg,
+        filterPattern: logs.FilterPattern.all(logs.FilterPattern.stringValue('$.event', '=', 'counterparty.prune'), logs.FilterPattern.stringValue('$.result', '=', 'success')),
+        metricNamespace: 'Counterparty/Prune', metricName, metricValue: '1',
+      });
+      const stalePrune = new cloudwatch.Alarm(pr, 'NoSuccessfulPrune', {
+        alarmDescription: 'No export bucket prune succeeded in the last 48 hours (failed, never started, or not scheduled).',
+        metric: new cloudwatch.Metric({ namespace: 'Counterparty/Prune', metricName, statistic: 'Sum', period: Duration.hours(1) }),
+        threshold: 1, comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 48, datapointsToAlarm: 48, treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+      stalePrune.addAlarmAction(new cwActions.SnsAction(topic));
+      stalePrune.addOkAction(new cwActions.SnsAction(topic));
+    }
 
     // AWS Backup jobs that failed, were aborted or expired.
     const backupJobs = new Construct(this, 'BackupJobAlarm');
