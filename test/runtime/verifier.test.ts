@@ -78,6 +78,23 @@ test('the record write fails (create-only, retention): the run fails with record
   expect(results()[0]).toMatchObject({ result: 'failure', reason: 'record-write-failed', error: expect.stringContaining('403 Forbidden') });
 });
 
+/** A store that refuses to replace any existing key, as a GCS bucket with a retention policy does. */
+function createOnly(s: ObjectStore): ObjectStore {
+  return { ...readOnly(s), put: async (k, body, o) => { if (await s.head(k)) throw new Error(`412 retention policy: ${k} may not be replaced`); await s.put(k, body, o); } };
+}
+
+test('create-only storage with retention (GCS): a failure, then a success, then a re-verification each write their own record', async () => {
+  const gcsLike = createOnly(store);
+  await store.put('nights/2026-11-02/crm/dump.pgdump', 'dump-X');
+  expect((await verifyRun({ store: gcsLike })).reason).toBe('verification-failed');
+  await store.put('nights/2026-11-02/crm/dump.pgdump', 'dump-2');
+  lines = [];
+  expect(await verifyRun({ store: gcsLike })).toMatchObject({ result: 'success' });
+  expect(await verifyRun({ store: gcsLike, night: '2026-11-02' })).toMatchObject({ result: 'success' }); // an explicit re-verification
+  expect(results().every((r) => r.result === 'success')).toBe(true);
+  expect((await listAttemptKeys(store)).get('2026-11-02')).toHaveLength(3);
+});
+
 test('verify during copy: missing objects make the night pending, and the next run verifies it with no manual step', async () => {
   rmSync(join(dir, 'copy', blobOf(A_WAV)));
   rmSync(join(dir, 'copy', naming.postgresDumpKey('2026-11-02', 'crm')));
