@@ -405,13 +405,13 @@ async function main(): Promise<void> {
     primaryDark: dark,
     rpo: { seconds: dark.rpoSeconds, night: dark.restoredNight, meaning: 'age of the newest restorable (verified) night at the moment the standby finished restoring: now − its manifest createdAt' },
     rto: { seconds: dark.rtoSeconds, meaning: 'from stopping moto_server (primary gone) to restore_status=complete on the standby, including the failed copy attempt and verify' },
-    failBack: { night: failBack.night, rtoSeconds: failBack.rtoSeconds, phases: failBack.phases, meaning: 'reload of the last verified night from the Azure copy into the emulated AWS after the primary lost its data: start to proven (verify, load, proof of every dataset)' },
+    failBack: { night: failBack?.night, rtoSeconds: failBack?.rtoSeconds, phases: failBack?.phases, meaning: 'reload of the last verified night from the Azure copy into the emulated AWS after the primary lost its data: start to proven (verify, load, proof of every dataset)' },
     logLines,
   };
   writeFileSync(join(outDir, 'drill-report.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(outDir, 'drill-report.md'), markdown(report));
   say(`report: ${join(outDir, 'drill-report.md')}`);
-  say(`${ok ? 'DRILL PASSED' : 'DRILL FAILED'} in ${totalSeconds.toFixed(1)} s: ${checks.filter((c) => c.ok).length}/${checks.length} checks; night-2 transfer ${transferRatio.toFixed(3)}x of changed bytes; verifier ${bench.verifierVsSha256sum.toFixed(2)}x sha256sum; restore ${bench.restoreVsPgRestore.toFixed(2)}x pg_restore; RPO ${dark.rpoSeconds.toFixed(0)} s, RTO ${dark.rtoSeconds.toFixed(1)} s, fail-back RTO ${failBack.rtoSeconds.toFixed(1)} s`);
+  say(`${ok ? 'DRILL PASSED' : 'DRILL FAILED'} in ${totalSeconds.toFixed(1)} s: ${checks.filter((c) => c.ok).length}/${checks.length} checks; night-2 transfer ${transferRatio.toFixed(3)}x of changed bytes; verifier ${bench.verifierVsSha256sum.toFixed(2)}x sha256sum; restore ${bench.restoreVsPgRestore.toFixed(2)}x pg_restore; RPO ${dark.rpoSeconds.toFixed(0)} s, RTO ${dark.rtoSeconds.toFixed(1)} s, fail-back RTO ${failBack ? `${failBack.rtoSeconds.toFixed(1)} s` : 'n/a (reload failed)'}`);
   if (!quick && totalSeconds > 180) say(`note: ${totalSeconds.toFixed(0)} s is over the 3-minute target; seeding moto alone took ${stages.find((x) => x.stage.startsWith('seed'))?.seconds.toFixed(0)} s (see the stage timings in the report)`);
   process.exitCode = ok ? 0 : 1;
 }
