@@ -20,6 +20,7 @@ import { LockedBackupVault } from './locked-backup-vault';
 import { NativeSnapshotPlan, type SnapshotCopyDestination, type SnapshotResource } from './native-snapshot-plan';
 import { NightlyExportPipeline, type DatasetSource, type JobsNetwork } from './nightly-export-pipeline';
 import { ProtectedKey } from './protected-key';
+import { annotateMonthlyEstimate } from './cost-annotation';
 
 /** Properties of a {@link PrimarySite}. */
 export interface PrimarySiteProps {
@@ -170,6 +171,7 @@ export class PrimarySite extends Construct {
     }
     this.plan = applied.plan;
     const plan = applied.plan;
+    annotateMonthlyEstimate(this, props.plan);
     const stack = Stack.of(this);
     for (const [k, v] of Object.entries(plan.tags)) Tags.of(this).add(k, v);
 

@@ -26,3 +26,17 @@ test.each([
   expect(messages[0]).toContain(`$${usd}/month`);
   expect(estimate.perProvider[provider]).toBeGreaterThan(0);
 });
+
+test('PrimarySite prints the AWS share of the monthly estimate at cdk synth', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { App, Stack } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Annotations, Match } = require('aws-cdk-lib/assertions') as typeof import('aws-cdk-lib/assertions');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PrimarySite } = require('../../lib/aws') as typeof import('../../lib/aws');
+  const stack = new Stack(new App(), 'primary', { env: { account: referencePlan.primary.account, region: referencePlan.primary.region } });
+  new PrimarySite(stack, 'Counterparty', { plan: referencePlan });
+  const infos = Annotations.fromStack(stack).findInfo('*', Match.stringLikeRegexp('^Counterparty estimate'));
+  expect(infos.map((i) => i.entry.data)).toEqual([estimate.perProviderText.aws]);
+  expect(estimate.perProvider.aws).toBeGreaterThan(0);
+});
