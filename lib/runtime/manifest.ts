@@ -1,7 +1,6 @@
 /**
- * The night's manifest, format v2 (lib/runtime/format/, docs/runtime.md "Format v2"): the builder
- * the nightly `build-manifest` step runs, and the names the verifier, restorer and exit bundle
- * imported in v1.
+ * The night's manifest, format v2 (lib/runtime/format/, docs/runtime.md "Export format v2"): the
+ * builder the nightly `build-manifest` step runs. Readers use the read API in `./format`.
  *
  * The builder does work proportional to the night's own files: it lists `nights/<night>/<dataset>/`
  * (exports, and for `s3Bucket` datasets the index sync-objects wrote), hashes what S3 has no
@@ -12,7 +11,7 @@ import { naming } from '../core';
 import type { DatasetKind } from '../core';
 import { ManifestError, oneLine } from './errors';
 import {
-  DATASET_KINDS_V2, listNights, parseManifest, readManifestV2, requiredFiles, serializeManifest, viewOf, compareUtf8,
+  DATASET_KINDS_V2, listNights, parseManifest, serializeManifest, compareUtf8,
   type IndexSummary, type Manifest, type ManifestDataset, type ManifestEntry, type StoredManifest,
 } from './format';
 import type { ObjectStore } from './stores/types';
@@ -25,25 +24,6 @@ export const MANIFEST_FORMAT_VERSION = 2;
 /** Nights that have a manifest in `store`, oldest first. */
 export function listManifestNights(store: ObjectStore): Promise<string[]> {
   return listNights(store);
-}
-
-/**
- * @deprecated Adapter for code written against v1 (one `entries` list holding every object): the
- * manifest with `entries` extended by the earlier nights' index files its views need
- * ({@link requiredFiles}) and every blob the night's `s3Bucket` views reference (key = blob key, each once). It holds the whole view in memory: use `readNight` from `./format` instead.
- * `sha256` and `bytes` are those of the stored manifest.
- */
-export async function readManifest(store: ObjectStore, night: string): Promise<StoredManifest> {
-  const stored = await readManifestV2(store, night);
-  const m = stored.manifest;
-  const blobs = new Map<string, ManifestEntry>();
-  for (const d of m.datasets) {
-    if (!d.index) continue;
-    for await (const e of viewOf(store, d.index)) if (!blobs.has(e.blob)) blobs.set(e.blob, { key: e.blob, size: e.size, sha256: e.sha256, dataset: d.name });
-  }
-  const entries = [...requiredFiles(m), ...blobs.values()].sort((a, b) => compareUtf8(a.key, b.key));
-  const totals = { objects: entries.length, bytes: entries.reduce((n, e) => n + e.size, 0) };
-  return { ...stored, manifest: { ...m, entries, totals } };
 }
 
 export interface BuildManifestOptions {
