@@ -525,9 +525,25 @@ function scaleSection(): SectionResult {
   return { section: 'scale', date: scale.date, load: { before, after: loadNow(), busy: [] }, runs: 1, rows: [], notes: [], scale };
 }
 
+/**
+ * The sections of the BENCHMARKS.md on disk, by number ("1" .. "5"). A section this run has no result for
+ * (bench-out/ is not in git, so a fresh clone has no results.json) keeps its previous text, with its own
+ * date and load, instead of turning into "not measured".
+ */
+function previousSections(): Record<string, string> {
+  if (!fs.existsSync(MD)) return {};
+  const text = fs.readFileSync(MD, 'utf8');
+  const out: Record<string, string> = {};
+  const re = /^## (\d)\. [^\n]*\n[\s\S]*?(?=^## |(?![\s\S]))/gm;
+  for (const m of text.matchAll(re)) out[m[1]] = m[0].trimEnd();
+  return out;
+}
+
 function renderMarkdown(r: Results, findings: string): string {
   const m = r.machine;
   const sec = r.sections;
+  const kept = previousSections();
+  const keptOr = (n: string, text: string): string => kept[n] ?? text;
   return [
     '# Benchmarks',
     '',
@@ -539,15 +555,15 @@ function renderMarkdown(r: Results, findings: string): string {
     '',
     '**Load matters**: every section states the load average while it ran. Figures taken on a loaded machine overstate wall times; compare ratios measured side by side in the same run, which load affects alike.',
     '',
-    sec.synth ? renderSynth(sec.synth) : '## 1. Synth of the reference app\n\nNot measured yet: `npm run bench -- --only synth`.',
+    sec.synth ? renderSynth(sec.synth) : keptOr('1', '## 1. Synth of the reference app\n\nNot measured yet: `npm run bench -- --only synth`.'),
     '',
-    sec.scaling ? renderScaling(sec.scaling) : '## 2. Scaling with the number of datasets\n\nNot measured yet: `npm run bench -- --only scaling`.',
+    sec.scaling ? renderScaling(sec.scaling) : keptOr('2', '## 2. Scaling with the number of datasets\n\nNot measured yet: `npm run bench -- --only scaling`.'),
     '',
-    sec.test ? renderTest(sec.test) : '## 3. `npm test`\n\nNot measured yet: `npm run bench -- --only test`.',
+    sec.test ? renderTest(sec.test) : keptOr('3', '## 3. `npm test`\n\nNot measured yet: `npm run bench -- --only test`.'),
     '',
-    sec.drill ? renderDrill(sec.drill) : '## 4. Data path (from the drill)\n\nNot measured yet: `npm run bench -- --only drill`.',
+    sec.drill ? renderDrill(sec.drill) : keptOr('4', '## 4. Data path (from the drill)\n\nNot measured yet: `npm run bench -- --only drill`.'),
     '',
-    sec.scale ? renderScale(sec.scale.scale as ScaleResult) : '## 5. Scale: format v2 at 1 M and 10 M objects\n\nNot measured yet: `npm run bench -- --scale-only`.',
+    sec.scale ? renderScale(sec.scale.scale as ScaleResult) : keptOr('5', '## 5. Scale: format v2 at 1 M and 10 M objects\n\nNot measured yet: `npm run bench -- --scale-only`.'),
     '',
     findings.trim(),
     '',
