@@ -21,6 +21,27 @@ export function isArtifactRegistryImage(image: string): boolean {
   return Token.isUnresolved(image) || /^[a-z0-9-]+-docker\.pkg\.dev\//.test(image);
 }
 
+/**
+ * The checks every scheduled Cloud Run job of the counterparty shares: the image comes from this
+ * project's Artifact Registry, the schedule is a daily cron, the timeout is 60 s to 24 h. Returns the
+ * timeout (the default when not given); throws naming the prop, the value and the fix.
+ */
+export function checkJobProps(scope: Construct, props: { readonly image: string; readonly scheduleCronUtc: string; readonly timeoutSeconds?: number },
+  fixes: { readonly defaultTimeoutSeconds: number; readonly imageFix: string; readonly cronFix: string }): number {
+  if (!isArtifactRegistryImage(props.image)) {
+    invalid(scope, 'image', props.image, 'is not an Artifact Registry image; a failover must never pull from outside this project.', fixes.imageFix);
+  }
+  try {
+    const c = parseCron(props.scheduleCronUtc);
+    if (c.minute.values.length !== 1 || c.hour.values.length !== 1) throw new Error('must fire once a day');
+  } catch (e) {
+    invalid(scope, 'scheduleCronUtc', props.scheduleCronUtc, `is not a daily 5-field cron (${(e as Error).message}).`, fixes.cronFix);
+  }
+  const timeout = props.timeoutSeconds ?? fixes.defaultTimeoutSeconds;
+  if (!Number.isInteger(timeout) || timeout < 60 || timeout > 86_400) invalid(scope, 'timeoutSeconds', timeout, 'is not from 60 to 86400 seconds.', `give e.g. ${fixes.defaultTimeoutSeconds}.`);
+  return timeout;
+}
+
 export interface ScheduledJobProps {
   /** The GCP project ID. */
   readonly projectId: string;
@@ -76,17 +97,7 @@ export class ScheduledJob extends Construct {
 
   constructor(scope: Construct, id: string, props: ScheduledJobProps) {
     super(scope, id);
-    if (!isArtifactRegistryImage(props.image)) {
-      invalid(this, 'image', props.image, 'is not an Artifact Registry image; a failover must never pull from outside this project.', 'give ImageRegistry.imageDigestUri(plan.images.jobs).');
-    }
-    try {
-      const c = parseCron(props.scheduleCronUtc);
-      if (c.minute.values.length !== 1 || c.hour.values.length !== 1) throw new Error('must fire once a day');
-    } catch (e) {
-      invalid(this, 'scheduleCronUtc', props.scheduleCronUtc, `is not a daily 5-field cron (${(e as Error).message}).`, 'give e.g. "0 3 * * *".');
-    }
-    const timeout = props.timeoutSeconds ?? 3600;
-    if (!Number.isInteger(timeout) || timeout < 60 || timeout > 86_400) invalid(this, 'timeoutSeconds', timeout, 'is not from 60 to 86400 seconds.', 'give e.g. 3600.');
+    const timeout = checkJobProps(this, props, { defaultTimeoutSeconds: 3600, imageFix: 'give ImageRegistry.imageDigestUri(plan.images.jobs).', cronFix: 'give e.g. "0 3 * * *".' });
 
     this.job = new CloudRunV2Job(this, 'Job', {
       project: props.projectId,

@@ -28,9 +28,8 @@ import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import * as naming from '../core/naming';
-import { parseCron } from '../core/cron';
 import { invalid } from './common';
-import { isArtifactRegistryImage } from './scheduled-job';
+import { checkJobProps } from './scheduled-job';
 
 /** Where restore records go (`lib/runtime/records.ts` RESTORATIONS_PREFIX): the job may create objects there too. */
 export const RESTORATIONS_PREFIX = 'restorations/';
@@ -130,17 +129,11 @@ export class VerifyRestoreJob extends Construct {
     super(scope, id);
     const saViolation = naming.nameRuleViolation(props.serviceAccountId, naming.NAME_RULES.gcpServiceAccountId);
     if (saViolation) invalid(this, 'serviceAccountId', props.serviceAccountId, `is invalid: ${saViolation}.`, 'use naming.gcpServiceAccountId(plan, "verify") with a shorter system name.');
-    if (!isArtifactRegistryImage(props.image)) {
-      invalid(this, 'image', props.image, 'is not an Artifact Registry image; a failover must never pull from outside this project.', 'give ImageRegistry.imageDigestUri(plan.images.jobs) (or <region>-docker.pkg.dev/<project>/<repository>/<image>:<tag>).');
-    }
-    try {
-      const c = parseCron(props.scheduleCronUtc);
-      if (c.minute.values.length !== 1 || c.hour.values.length !== 1) throw new Error('must fire once a day');
-    } catch (e) {
-      invalid(this, 'scheduleCronUtc', props.scheduleCronUtc, `is not a daily 5-field cron (${(e as Error).message}).`, 'use counterpartySchedule(plan).verifyCronUtc.');
-    }
-    const timeout = props.timeoutSeconds ?? 10_800;
-    if (!Number.isInteger(timeout) || timeout < 60 || timeout > 86_400) invalid(this, 'timeoutSeconds', timeout, 'is not from 60 to 86400 seconds.', 'give e.g. 10800.');
+    const timeout = checkJobProps(this, props, {
+      defaultTimeoutSeconds: 10_800,
+      imageFix: 'give ImageRegistry.imageDigestUri(plan.images.jobs) (or <region>-docker.pkg.dev/<project>/<repository>/<image>:<tag>).',
+      cronFix: 'use counterpartySchedule(plan).verifyCronUtc.',
+    });
     const r = props.restore;
     if (r?.privateIp && !r.network) invalid(this, 'restore.network', r.network, 'is required with restore.privateIp.', 'give the VPC network the database\'s private IP is on.');
 
