@@ -10,10 +10,15 @@
  *
  * The copy is pinned to the bytes that were hashed: `versionId` when the source is versioned, and
  * `CopySourceIfMatch` on the ETag always; S3's own SHA-256 of a single-part copy is compared too.
+ *
+ * With a seed bucket (`seedBucket`, `CP_SEED_BUCKET`: the initial seed's S3 Batch Operations copies at
+ * `copies/<dataset>/<source key>`), an object with no full-object SHA-256 of its own is not read: when
+ * its seed copy is a copy of this version ({@link seedCopyFor}), that copy's S3-computed SHA-256 names
+ * the blob and the copy is the server-side copy source. Anything else is read and hashed as without a seed.
  */
 import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand,
-  ListObjectsV2Command, UploadPartCopyCommand, AbortMultipartUploadCommand, type S3Client,
+  ListObjectsV2Command, UploadPartCopyCommand, AbortMultipartUploadCommand, type HeadObjectCommandOutput, type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { naming } from '../core';
@@ -56,6 +61,12 @@ export interface SyncObjectsOptions {
   readonly runId?: string;
   /** The export bucket as a store (tests). @default an S3Store on `s3` */
   readonly store?: ObjectStore;
+  /**
+   * The initial seed's bucket (`CP_SEED_BUCKET`), read with `s3`: its copies `copies/<dataset>/<source key>`
+   * stand in for reading a source object that has no full-object SHA-256 ({@link seedCopyFor}).
+   * @default - no seed: every such object is read once to hash it
+   */
+  readonly seedBucket?: string;
 }
 
 export interface SyncObjectsResult {
@@ -74,6 +85,10 @@ export interface SyncObjectsResult {
   readonly removed: number;
   /** Objects whose bytes were read to hash them. */
   readonly hashed: number;
+  /** Objects whose SHA-256 (and copy source) came from their seed copy instead ({@link seedCopyFor}). */
+  readonly seeded: number;
+  /** Seed lookups that fell back to reading the source, by reason (only with `seedBucket`). */
+  readonly seedUnused: Readonly<Partial<Record<SeedMiss, number>>>;
   readonly checkpoint: boolean;
   readonly summaryKey: string;
   readonly index: DatasetIndex;
@@ -159,6 +174,84 @@ export async function copyIntoBlob(opts: {
   return undefined;
 }
 
+/** Seed-copy metadata naming the source version it copied; checked when present (S3 Batch Operations' Copy adds none). */
+export const SEED_SOURCE_ETAG_METADATA = 'cp-source-etag';
+export const SEED_SOURCE_VERSION_METADATA = 'cp-source-version-id';
+
+/** Where the initial seed copies a source key to: `copies/<dataset>/<source key>` (lib/aws/initial-seed.ts `seedCopiesPrefix`). */
+export function seedCopyKey(dataset: string, key: string): string {
+  return `copies/${dataset}/${key}`;
+}
+
+/** Why a seed copy was not used (the object is then read and hashed). */
+export type SeedMiss = 'missing' | 'noFullObjectSha256' | 'size' | 'notNewer' | 'sourceEtag' | 'sourceVersion' | 'metadata';
+
+/** The source version being resolved, as its HEAD showed it. */
+export interface SourceVersion {
+  readonly size: number;
+  readonly modified?: Date;
+  readonly etag: string;
+  readonly version: string | null;
+  readonly contentType: string | null;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** A server-side copy source pinned to the bytes that were hashed (or whose S3 SHA-256 was taken). */
+interface CopyFrom {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId: string | null;
+  readonly etag: string;
+}
+
+/** A usable seed copy: its key in the seed bucket, its ETag (the copy is pinned to it) and its S3-computed SHA-256 (hex). */
+export interface SeedCopy {
+  readonly key: string;
+  readonly etag: string;
+  readonly sha256: string;
+}
+
+const unquote = (etag: string): string => etag.replace(/^"|"$/g, '');
+
+function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
+
+/**
+ * Whether a seed copy's HEAD shows a copy of exactly this source version: an S3-computed full-object
+ * SHA-256 (never trusted without one), the same size, written strictly after the source's last change
+ * (HTTP dates have whole seconds: a copy in the same second as a rewrite is not trusted), the source
+ * ETag / version when the copy records them, and the source's Content-Type and user metadata (a Copy with
+ * MetadataDirective COPY carries both). Undefined when it matches.
+ */
+export function seedMismatch(head: HeadObjectCommandOutput, source: SourceVersion): SeedMiss | undefined {
+  if (!fullObjectSha256(head.ChecksumSHA256, head.ChecksumType)) return 'noFullObjectSha256';
+  if (Number(head.ContentLength) !== source.size) return 'size';
+  if (!head.LastModified || !source.modified || head.LastModified.getTime() <= source.modified.getTime()) return 'notNewer';
+  const { [SEED_SOURCE_ETAG_METADATA]: etag, [SEED_SOURCE_VERSION_METADATA]: version, ...metadata } = head.Metadata ?? {};
+  if (etag !== undefined && unquote(etag) !== unquote(source.etag)) return 'sourceEtag';
+  if (version !== undefined && version !== (source.version ?? 'null')) return 'sourceVersion';
+  if ((head.ContentType ?? null) !== source.contentType || !sameMetadata(metadata, source.metadata)) return 'metadata';
+  return undefined;
+}
+
+/** The seed's copy of `key` when it may stand in for reading the source ({@link seedMismatch}); otherwise why not. */
+export async function seedCopyFor(s3: S3Client, seedBucket: string, dataset: string, key: string, source: SourceVersion): Promise<SeedCopy | SeedMiss> {
+  const seedKey = seedCopyKey(dataset, key);
+  let head: HeadObjectCommandOutput;
+  try {
+    head = await s3.send(new HeadObjectCommand({ Bucket: seedBucket, Key: seedKey, ChecksumMode: 'ENABLED' }));
+  } catch (err) {
+    if (isNotFound(err)) return 'missing';
+    throw err;
+  }
+  const miss = seedMismatch(head, source);
+  if (miss) return miss;
+  return { key: seedKey, etag: head.ETag ?? '', sha256: fullObjectSha256(head.ChecksumSHA256, head.ChecksumType)! };
+}
+
 export async function syncObjects(opts: SyncObjectsOptions): Promise<SyncObjectsResult> {
   const src = opts.sourceS3 ?? opts.s3;
   const night = opts.night ?? naming.nightId(new Date());
@@ -170,6 +263,25 @@ export async function syncObjects(opts: SyncObjectsOptions): Promise<SyncObjects
   let hashed = 0;
   let bytesCopied = 0;
   let copiedBlobs = 0;
+  let seeded = 0;
+  const seedUnused: Partial<Record<SeedMiss, number>> = {};
+  /** The object's SHA-256 and the copy source for its blob: its own checksum, its seed copy, or its bytes read once. */
+  const contentOf = async (key: string, source: SourceVersion, own: string | undefined): Promise<{ sha256: string; size: number; from: CopyFrom }> => {
+    const fromSource: CopyFrom = { bucket: opts.sourceBucket, key, versionId: source.version, etag: source.etag };
+    if (own) return { sha256: own, size: source.size, from: fromSource };
+    if (opts.seedBucket) {
+      const seed = await seedCopyFor(opts.s3, opts.seedBucket, opts.dataset, key, source);
+      if (typeof seed !== 'string') {
+        seeded++;
+        return { sha256: seed.sha256, size: source.size, from: { bucket: opts.seedBucket, key: seed.key, versionId: null, etag: seed.etag } };
+      }
+      seedUnused[seed] = (seedUnused[seed] ?? 0) + 1;
+    }
+    const got = await src.send(new GetObjectCommand({ Bucket: opts.sourceBucket, Key: key, VersionId: source.version ?? undefined, IfMatch: source.etag || undefined }));
+    const h = await hashStream(got.Body as Readable);
+    hashed++;
+    return { sha256: h.sha256, size: h.size, from: fromSource };
+  };
   const resolve = async (o: ListedObject, _prev?: IndexEntry): Promise<ResolvedObject | null> => {
     const where = `s3://${opts.sourceBucket}/${o.key}`;
     let head;
@@ -180,27 +292,21 @@ export async function syncObjects(opts: SyncObjectsOptions): Promise<SyncObjects
       throw err;
     }
     const version = head.VersionId && head.VersionId !== 'null' ? head.VersionId : null;
-    const etag = head.ETag ?? o.etag; // rewritten since the listing: pin (and record) what is read now
-    let sha256 = fullObjectSha256(head.ChecksumSHA256, head.ChecksumType);
-    let size = Number(head.ContentLength ?? o.size);
-    if (!sha256) {
-      const got = await src.send(new GetObjectCommand({ Bucket: opts.sourceBucket, Key: o.key, VersionId: version ?? undefined, IfMatch: etag || undefined }));
-      const h = await hashStream(got.Body as Readable);
-      sha256 = h.sha256;
-      size = h.size;
-      hashed++;
-    }
+    const source: SourceVersion = {
+      size: Number(head.ContentLength ?? o.size), modified: head.LastModified, version, contentType: head.ContentType ?? null, metadata: { ...(head.Metadata ?? {}) },
+      etag: head.ETag ?? o.etag, // rewritten since the listing: pin (and record) what is read now
+    };
+    const { sha256, size, from } = await contentOf(o.key, source, fullObjectSha256(head.ChecksumSHA256, head.ChecksumType));
+    const { etag, contentType, metadata } = source;
     const blob = naming.blobKey(sha256);
-    const contentType = head.ContentType ?? null;
-    const metadata = { ...(head.Metadata ?? {}) };
     let once = inflight.get(sha256);
     let mine = false;
     if (!once) {
       mine = true;
       once = (async () => {
         if (await store.head(blob)) return false;
-        const s3sha = await copyIntoBlob({ s3: opts.s3, sourceBucket: opts.sourceBucket, key: o.key, versionId: version, etag, size, exportBucket: opts.exportBucket, blob, contentType, metadata, emulatorChecksumHeader: opts.emulatorChecksumHeader });
-        if (s3sha && s3sha !== sha256) throw new RuntimeError(`${where}: S3 computed sha256 ${s3sha} for the copy into ${blob}, the bytes read hashed to ${sha256}`);
+        const s3sha = await copyIntoBlob({ s3: opts.s3, sourceBucket: from.bucket, key: from.key, versionId: from.versionId, etag: from.etag, size, exportBucket: opts.exportBucket, blob, contentType, metadata, emulatorChecksumHeader: opts.emulatorChecksumHeader });
+        if (s3sha && s3sha !== sha256) throw new RuntimeError(`${where}: S3 computed sha256 ${s3sha} for the copy of s3://${from.bucket}/${from.key} into ${blob}, expected ${sha256}`);
         return true;
       })();
       inflight.set(sha256, once);
@@ -226,7 +332,7 @@ export async function syncObjects(opts: SyncObjectsOptions): Promise<SyncObjects
   copiedKeys.sort();
   return {
     night, examined: built.records, copied: copiedBlobs, skipped: built.records - n.added - n.changed, bytesCopied, copiedKeys,
-    added: n.added, changed: n.changed, removed: n.removed, hashed, checkpoint: built.checkpoint, summaryKey: built.summaryKey, index: built.index,
+    added: n.added, changed: n.changed, removed: n.removed, hashed, seeded, seedUnused, checkpoint: built.checkpoint, summaryKey: built.summaryKey, index: built.index,
   };
 }
 
