@@ -17,7 +17,7 @@ import { logEvent, runJob, type ResultEvent } from './log';
 import { buildManifest } from './manifest';
 import { imagesCheckFromEnv, runMirrorCommand } from './mirror';
 import { runPruneCommand } from './prune';
-import { parseDynamoKeys, parsePgDatabases, restoreNight, type PgTarget, type RestoreOptions } from './restorer';
+import { appRoleFromEnv, parseDynamoKeys, parsePgDatabases, restoreNight, type PgTarget, type RestoreOptions } from './restorer';
 import { counterpartyStatus, formatStatus, freshnessConfigFromEnv, freshnessFields, nowFromEnv, readFreshness, type StatusOptions, type StatusReport } from './status';
 import type { ObjectStore } from './stores/types';
 import { openStore, parseStoreUrl, S3Store, s3ClientFromEnv } from './stores';
@@ -121,6 +121,7 @@ function restoreOptions(env: Env, selector: string, signal?: AbortSignal): Resto
   return {
     ...stores(env), night: selector, pg: standbyTarget(env), dynamoKeys: parseDynamoKeys(env.CP_DYNAMODB_KEYS), pgDatabases: parsePgDatabases(env.CP_PG_DATABASES),
     datasets: plannedDatasets(env), force: env.CP_FORCE === '1' || env.CP_FORCE === 'true', freshness: freshnessConfigFromEnv(env), signal, now,
+    appRole: appRoleFromEnv(env),
   };
 }
 
@@ -169,8 +170,8 @@ async function dispatch(command: string, env: Env, signal?: AbortSignal): Promis
     case 'sync-objects': {
       const dataset = required(env, 'CP_DATASET');
       const n = nightForExport(env);
-      const r = await syncObjects({ s3: s3ClientFromEnv(env), sourceBucket: required(env, 'CP_SOURCE_BUCKET'), sourcePrefix: env.CP_SOURCE_PREFIX || undefined, exportBucket: required(env, 'CP_EXPORT_BUCKET'), dataset, night: n, emulatorChecksumHeader: emulator(env) });
-      logEvent('counterparty.sync', { result: 'success', night: n, dataset, examined: r.examined, copied: r.copied, skipped: r.skipped, bytes: r.bytesCopied, added: r.added, changed: r.changed, removed: r.removed, hashed: r.hashed, checkpoint: r.checkpoint });
+      const r = await syncObjects({ s3: s3ClientFromEnv(env), sourceBucket: required(env, 'CP_SOURCE_BUCKET'), sourcePrefix: env.CP_SOURCE_PREFIX || undefined, exportBucket: required(env, 'CP_EXPORT_BUCKET'), dataset, night: n, emulatorChecksumHeader: emulator(env), seedBucket: env.CP_SEED_BUCKET || undefined });
+      logEvent('counterparty.sync', { result: 'success', night: n, dataset, examined: r.examined, copied: r.copied, skipped: r.skipped, bytes: r.bytesCopied, added: r.added, changed: r.changed, removed: r.removed, hashed: r.hashed, seeded: r.seeded, seedUnused: r.seedUnused, checkpoint: r.checkpoint });
       return 0;
     }
     case 'export-dynamodb': {
@@ -255,6 +256,7 @@ commands:
   copy                CP_SOURCE_BUCKET AWS_REGION AWS_ROLE_ARN CP_AZURE_TOKEN_AUDIENCE AZURE_CLIENT_ID CP_STORE [CP_SHARD=i/n] [CP_COPY_PHASE=all|data|manifests] [CP_COPY_MODE=auto|full|incremental] [CP_COPY_AUTH=env ...]
   verify              CP_STORE [CP_NIGHT=all|YYYY-MM-DD] [CP_RECORDS_STORE] [CP_DATASETS=name:kind[:allowEmpty],...] [CP_RPO_HOURS=24] [CP_ALARM_GRACE_HOURS=6]
   restore [--force]   CP_STORE [CP_NIGHT=latest-verified] PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD [CP_DYNAMODB_KEYS] [CP_PG_DATABASES] [CP_DATASETS] [CP_FORCE=1]
+                      [CP_PG_APP_ROLE | CP_APP_DB_USER CP_APP_DB_PASSWORD]
   verify-and-restore  the union of verify and restore (two result lines)
   status              CP_STORE [CP_RECORDS_STORE] [CP_PRIMARY_STORE] [CP_RPO_HOURS] [CP_ALARM_GRACE_HOURS] [CP_IMAGES CP_MIRROR_DESTINATION]: can this counterparty take over now? exit 2 when not
   mirror              CP_MIRROR_SOURCE CP_MIRROR_DESTINATION CP_IMAGES [CP_KEEP_RELEASES=5] [CP_MIRROR_AUTH=gcp|azure|authfile|none] [CP_MIRROR_CHECK_ONLY=1]

@@ -19,7 +19,7 @@
  * standby keeps the night it had. A night older than the last restored one is refused unless forced.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +77,23 @@ export interface RestoreOptions {
   readonly workDir?: string;
   /** @default now */
   readonly now?: () => Date;
+  /**
+   * The standby application's own database role, granted DML (never DDL, never ownership) on what
+   * the restore creates (`CP_PG_APP_ROLE`, or `CP_APP_DB_USER` + `CP_APP_DB_PASSWORD`).
+   * @default no grants
+   */
+  readonly appRole?: AppRole;
+}
+
+/** The application's database role on the standby. */
+export interface AppRole {
+  readonly name: string;
+  /**
+   * Set: the restore creates the role as a login (`LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE`) when it
+   * is missing and sets this password on every restore (Azure). Unset: the role must exist (GCP: the
+   * Cloud SQL IAM user Terraform creates). @default unset
+   */
+  readonly password?: string;
 }
 
 export interface RestoreResult {
@@ -88,6 +105,8 @@ export interface RestoreResult {
   readonly connectDocuments: number;
   readonly seconds: number;
   readonly logLine: string;
+  /** The application role granted DML on what was restored (unset: none configured). */
+  readonly appRole?: string;
 }
 
 export const CONTROL_SCHEMA = 'counterparty_control';
@@ -123,6 +142,83 @@ export function parseDynamoKeys(text: string | undefined): Record<string, string
     out[ds.trim()] = keys.split(',').map((k) => k.trim()).filter(Boolean);
   }
   return out;
+}
+
+/**
+ * The application role from the environment: `CP_PG_APP_ROLE` (GCP: an existing Cloud SQL IAM user) or
+ * `CP_APP_DB_USER` with `CP_APP_DB_PASSWORD` (Azure: a login the restore creates). Neither: undefined.
+ */
+export function appRoleFromEnv(env: Readonly<Record<string, string | undefined>>): AppRole | undefined {
+  const { CP_PG_APP_ROLE: iamRole, CP_APP_DB_USER: user, CP_APP_DB_PASSWORD: password } = env;
+  if (iamRole && user) throw new RuntimeError(`CP_PG_APP_ROLE (${JSON.stringify(iamRole)}) and CP_APP_DB_USER (${JSON.stringify(user)}) are both set; set one (GCP sets CP_PG_APP_ROLE, Azure CP_APP_DB_USER)`);
+  if (iamRole) return { name: iamRole };
+  if (!user) {
+    if (password) throw new RuntimeError('CP_APP_DB_PASSWORD is set without CP_APP_DB_USER; set the login name too');
+    return undefined;
+  }
+  if (!password) throw new RuntimeError(`CP_APP_DB_USER=${JSON.stringify(user)} needs CP_APP_DB_PASSWORD (the restore creates that login and keeps its password in sync)`);
+  return { name: user, password };
+}
+
+/**
+ * A SCRAM-SHA-256 verifier (RFC 5802/7677, PostgreSQL's `SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>`),
+ * computed here as libpq's PQencryptPasswordConn does, so the password itself never reaches the server
+ * (nor its statement log). Printable ASCII only: other passwords would need SASLprep first.
+ */
+export function scramSha256Verifier(password: string, salt = randomBytes(16), iterations = 4096): string {
+  if (!/^[\x20-\x7e]+$/.test(password)) throw new RuntimeError('the application login\'s password (CP_APP_DB_PASSWORD) must be non-empty printable ASCII');
+  const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest();
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
+}
+
+/**
+ * Makes sure the application role can take its grants: creates the login (Azure) or finds the role
+ * (GCP), sets the password, and refuses a role that could run DDL or act as the restore role.
+ */
+async function prepareAppRole(c: Client, role: AppRole, restoreUser: string): Promise<void> {
+  const own = await c.query('SELECT $1 = current_user AS same, (SELECT pg_has_role($1, current_user, \'USAGE\') FROM pg_roles WHERE rolname = $1) AS inherits', [role.name]);
+  if (own.rows[0].same || own.rows[0].inherits) throw new RuntimeError(`the application role ${role.name} is (or inherits) the restore role ${restoreUser}; give the application its own role`);
+  const found = await c.query('SELECT rolsuper, rolcreatedb, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = $1', [role.name]);
+  const attrs = found.rows[0] as Record<string, boolean> | undefined;
+  const powers = attrs ? ['rolsuper', 'rolcreatedb', 'rolcreaterole', 'rolbypassrls'].filter((a) => attrs[a]).map((a) => a.slice(3).toUpperCase()) : [];
+  if (powers.length) throw new RuntimeError(`the application role ${role.name} has ${powers.join(', ')}; the standby application must run without DDL or admin rights: ALTER ROLE ${ident(role.name)} ${powers.map((p) => `NO${p}`).join(' ')}`);
+  if (role.password !== undefined) {
+    const verifier = c.escapeLiteral(scramSha256Verifier(role.password));
+    if (!attrs) await c.query(`CREATE ROLE ${ident(role.name)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${verifier}`);
+    else await c.query(`ALTER ROLE ${ident(role.name)} WITH LOGIN PASSWORD ${verifier}`);
+  } else if (!attrs) {
+    throw new RuntimeError(`the application role ${role.name} (CP_PG_APP_ROLE) does not exist on the standby; it is created with the standby (GCP: the Cloud SQL IAM user of the app's service account): deploy the counterparty stack`);
+  }
+}
+
+/** Schemas of a restored database the application uses (everything but the system's). */
+const USER_SCHEMAS = `SELECT nspname FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' ORDER BY nspname`;
+
+/**
+ * Grants the application DML on a freshly restored database, before it is switched in: CONNECT, USAGE
+ * on its schemas, SELECT/INSERT/UPDATE/DELETE on its tables, USAGE/SELECT on its sequences (and the
+ * same by default for what the restore role creates there later). Never ownership, never CREATE:
+ * CREATE on the schemas is revoked from PUBLIC (PostgreSQL ≤ 14 servers grant it on `public`).
+ */
+export async function grantAppAccess(pg: PgTarget, database: string, role: string): Promise<void> {
+  await withClient(clientConfig(pg, database), async (c) => {
+    const r = ident(role);
+    await c.query('BEGIN');
+    await c.query(`GRANT CONNECT ON DATABASE ${ident(database)} TO ${r}`);
+    for (const { nspname } of (await c.query(USER_SCHEMAS)).rows as { nspname: string }[]) {
+      const s = ident(nspname);
+      await c.query(`REVOKE CREATE ON SCHEMA ${s} FROM PUBLIC`);
+      await c.query(`GRANT USAGE ON SCHEMA ${s} TO ${r}`);
+      await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${r}`);
+      await c.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${r}`);
+      await c.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${r}`);
+      await c.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT USAGE, SELECT ON SEQUENCES TO ${r}`);
+    }
+    await c.query('COMMIT');
+  });
 }
 
 function pgEnv(pg: PgTarget): NodeJS.ProcessEnv {
@@ -414,7 +510,7 @@ export async function restoreNight(opts: RestoreOptions): Promise<RestoreResult>
     const datasets = [...result.postgres.map((p) => p.dataset), ...result.dynamodb.map((d) => d.dataset)];
     const logLine = logEvent('counterparty.restore', {
       result: 'success', night: selected.night, manifestSha256: selected.stored.sha256, store: store.url, seconds, forced: Boolean(opts.force), datasets,
-      postgres: result.postgres, dynamodb: result.dynamodb, objects: result.objects, connectDocuments: result.connectDocuments, ...(await freshness()),
+      postgres: result.postgres, dynamodb: result.dynamodb, objects: result.objects, connectDocuments: result.connectDocuments, ...(result.appRole ? { appRole: result.appRole } : {}), ...(await freshness()),
     });
     return { ...result, seconds, logLine };
   } catch (err) {
@@ -447,7 +543,7 @@ async function restoreSelected(opts: RestoreOptions, night: string, stored: Stor
   const control = new Client(clientConfig(opts.pg));
   await control.connect();
   const fresh: { dataset: string; target: string; fresh: string }[] = [];
-  const result: { -readonly [K in keyof Omit<RestoreResult, 'seconds' | 'logLine'>]: RestoreResult[K] } = { night, manifestSha256: stored.sha256, postgres: [], dynamodb: [], objects: 0, connectDocuments: 0 };
+  const result: { -readonly [K in keyof Omit<RestoreResult, 'seconds' | 'logLine'>]: RestoreResult[K] } = { night, manifestSha256: stored.sha256, postgres: [], dynamodb: [], objects: 0, connectDocuments: 0, ...(opts.appRole ? { appRole: opts.appRole.name } : {}) };
   const counters = { objects: 0, connectDocuments: 0 };
   try {
     // one restore at a time into this standby
@@ -458,6 +554,7 @@ async function restoreSelected(opts: RestoreOptions, night: string, stored: Stor
       VALUES (1, NULL, 'empty', $1, 'in_progress', $2, NULL)
       ON CONFLICT (id) DO UPDATE SET attempt_night = EXCLUDED.attempt_night, attempt_state = 'in_progress', attempt_started_at = EXCLUDED.attempt_started_at, attempt_error = NULL`,
     [night, startedAt]);
+    if (opts.appRole) await prepareAppRole(control, opts.appRole, opts.pg.user);
     progress(`restore: night ${night} (manifest ${stored.sha256.slice(0, 12)}…) into ${opts.pg.host}:${opts.pg.port}`);
     const entriesOf = (ds: ManifestDataset): ManifestEntry[] => manifest.entries.filter((e) => e.dataset === ds.name);
 
@@ -476,6 +573,8 @@ async function restoreSelected(opts: RestoreOptions, night: string, stored: Stor
         fresh.push({ dataset: ds.name, target, fresh: freshName });
         const toc = await restorePostgresDump(opts.pg, freshName, path, signal);
         if (toc.tables.length === 0 && !allowEmpty.has(ds.name)) throw new JobFailure('empty-dataset', `dataset ${ds.name}: the dump of night ${night} has no tables (the plan does not set allowEmpty)`);
+        // granted before the switch, so the application never sees a restored database it can't read
+        if (opts.appRole) await grantAppAccess(opts.pg, freshName, opts.appRole.name);
         await fs.rm(path, { force: true });
         result.postgres.push({ dataset: ds.name, database: target, bytes: entry.size, tables: toc.tables.length, seconds: (Date.now() - t) / 1000 });
         progress(`restore: postgres ${ds.name} → database ${target} via ${freshName} (${entry.size} bytes, ${toc.tables.length} tables) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
@@ -565,6 +664,13 @@ async function restoreSelected(opts: RestoreOptions, night: string, stored: Stor
         retired.push(old);
       }
       await control.query(`ALTER DATABASE ${ident(f.fresh)} RENAME TO ${ident(f.target)}`);
+    }
+    if (opts.appRole) {
+      // the restored recordings view, contact records and Connect configuration: read-only for the application
+      const app = ident(opts.appRole.name);
+      await control.query(`GRANT CONNECT ON DATABASE ${ident(opts.pg.database)} TO ${app}`);
+      await control.query(`GRANT USAGE ON SCHEMA ${STAGING_SCHEMA} TO ${app}`);
+      await control.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${STAGING_SCHEMA} TO ${app}`);
     }
     await control.query(`DROP SCHEMA IF EXISTS ${LIVE_SCHEMA} CASCADE`);
     await control.query(`ALTER SCHEMA ${STAGING_SCHEMA} RENAME TO ${LIVE_SCHEMA}`);
