@@ -34,6 +34,12 @@ export const SOURCE_ETAG_METADATA = 'cp-source-etag';
 export const MAX_REPORTED_KEYS = 1000;
 /** CopyObject's limit; larger objects are copied with multipart UploadPartCopy. */
 export const MAX_COPY_OBJECT_BYTES = 5 * 1024 ** 3;
+/**
+ * Objects resolved at once when a seed bucket is given: a seeded object costs four small requests and no
+ * bytes through the task, so latency, not the task's network, bounds a seed night; 48 stays under the
+ * SDK's default of 50 sockets per client (docs/aws.md "Initial seed: timing model").
+ */
+export const SEEDED_CONCURRENCY = 48;
 /** Part size of a multipart copy (at least this; more when 10,000 parts would not cover the object). */
 export const COPY_PART_BYTES = 512 * 1024 ** 2;
 
@@ -46,7 +52,7 @@ export interface SyncObjectsOptions {
   readonly dataset: string;
   /** The night being exported (`YYYY-MM-DD`). @default today (UTC) */
   readonly night?: string;
-  /** Objects resolved (hashed, copied) at once. @default 16 */
+  /** Objects resolved (hashed, copied) at once. @default 16, or SEEDED_CONCURRENCY with `seedBucket` */
   readonly concurrency?: number;
   /** S3 client for the source, when it differs (another account/region). @default s3 */
   readonly sourceS3?: S3Client;
@@ -325,7 +331,7 @@ export async function syncObjects(opts: SyncObjectsOptions): Promise<SyncObjects
     return { sha256, size, version, contentType, metadata, copied: mine && copied, ...(etag !== o.etag ? { etag } : {}) };
   };
   const built = await buildNightIndex({
-    store, night, dataset: opts.dataset, previous, resolve, concurrency: opts.concurrency ?? 16,
+    store, night, dataset: opts.dataset, previous, resolve, concurrency: opts.concurrency ?? (opts.seedBucket ? SEEDED_CONCURRENCY : 16),
     listing: listSource(src, opts.sourceBucket, opts.sourcePrefix ?? ''), checkpointEveryNights: opts.checkpointEveryNights, runId: opts.runId,
   });
   const n = built.index.night;
