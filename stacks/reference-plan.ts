@@ -21,6 +21,8 @@ export const referencePlan: ProtectionPlan = {
       identifier: 'acme-cc-crm',
       endpoint: 'acme-cc-crm.cluster-ro-abcdefghijkl.eu-central-1.rds.amazonaws.com',
       databaseName: 'crm',
+      // the CRM uses pgcrypto: each counterparty allow-lists it (Azure azure.extensions) and the restore creates it
+      extensions: ['pgcrypto'],
       credentialsSecretArn: 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:acme-cc/crm/backup-reader-AbCdEf',
       network: {
         vpcId: 'vpc-0a1b2c3d4e5f60718',

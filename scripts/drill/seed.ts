@@ -106,7 +106,12 @@ export async function seedContactRecords(ddb: DynamoDBClient, table: string, siz
   await writeItems(ddb, table, Array.from({ length: size.contactRecords }, (_, i) => contactItem(i)));
 }
 
-/** The CRM: accounts → customers → cases → case_notes, with foreign keys. Returns the row counts. */
+/**
+ * The CRM: accounts → customers → cases → case_notes, with foreign keys. Returns the row counts.
+ * It uses the pgcrypto extension (the reference plan lists it): each account's API token defaults to
+ * `gen_random_bytes`, and `customers.email_sha256` is a stored generated column computed by `digest`,
+ * so a standby without the extension can't restore the customers at all.
+ */
 export async function seedCrm(pg: { host: string; port: number; user: string }, database: string, size: SeedSize): Promise<Record<string, number>> {
   const admin = new Client({ ...pg, database: 'postgres' });
   await admin.connect();
@@ -117,15 +122,18 @@ export async function seedCrm(pg: { host: string; port: number; user: string }, 
   const n = size.crmCustomers;
   try {
     await c.query(`
-      CREATE TABLE accounts (id int PRIMARY KEY, name text NOT NULL, tier text NOT NULL, created_at timestamptz NOT NULL);
+      CREATE EXTENSION IF NOT EXISTS pgcrypto;
+      CREATE TABLE accounts (id int PRIMARY KEY, name text NOT NULL, tier text NOT NULL, created_at timestamptz NOT NULL,
+        api_token text NOT NULL DEFAULT encode(gen_random_bytes(16), 'hex'));
       CREATE TABLE customers (id int PRIMARY KEY, account_id int NOT NULL REFERENCES accounts(id), full_name text NOT NULL, email text NOT NULL,
-        phone text, language text NOT NULL, consent boolean NOT NULL, updated_at timestamptz NOT NULL);
+        phone text, language text NOT NULL, consent boolean NOT NULL, updated_at timestamptz NOT NULL,
+        email_sha256 bytea GENERATED ALWAYS AS (digest(email, 'sha256')) STORED);
       CREATE TABLE cases (id bigint PRIMARY KEY, customer_id int NOT NULL REFERENCES customers(id), contact_id text, status text NOT NULL,
         priority int NOT NULL, subject text NOT NULL, opened_at timestamptz NOT NULL, amount numeric(12,2));
       CREATE TABLE case_notes (id bigint PRIMARY KEY, case_id bigint NOT NULL REFERENCES cases(id), author text NOT NULL, body text NOT NULL, created_at timestamptz NOT NULL);
       CREATE INDEX ON customers (account_id); CREATE INDEX ON cases (customer_id); CREATE INDEX ON case_notes (case_id);
-      INSERT INTO accounts SELECT g, 'Account ' || g, (ARRAY['gold','silver','bronze'])[1 + g % 3], timestamptz '2020-01-01' + g * interval '1 hour' FROM generate_series(1, ${Math.max(10, Math.floor(n / 8))}) g;
-      INSERT INTO customers SELECT g, 1 + g % ${Math.max(10, Math.floor(n / 8))}, 'Customer ' || g, 'customer' || g || '@example.com', '+49' || (30000000 + g),
+      INSERT INTO accounts (id, name, tier, created_at) SELECT g, 'Account ' || g, (ARRAY['gold','silver','bronze'])[1 + g % 3], timestamptz '2020-01-01' + g * interval '1 hour' FROM generate_series(1, ${Math.max(10, Math.floor(n / 8))}) g;
+      INSERT INTO customers (id, account_id, full_name, email, phone, language, consent, updated_at) SELECT g, 1 + g % ${Math.max(10, Math.floor(n / 8))}, 'Customer ' || g, 'customer' || g || '@example.com', '+49' || (30000000 + g),
         (ARRAY['de','en','fr'])[1 + g % 3], g % 4 <> 0, timestamptz '2025-01-01' + g * interval '1 minute' FROM generate_series(1, ${n}) g;
       INSERT INTO cases SELECT g, 1 + g % ${n}, 'c-' || lpad((g % 50000)::text, 7, '0'), (ARRAY['open','pending','closed'])[1 + g % 3], 1 + g % 4,
         'Case about order ' || (g * 7919 % 100000), timestamptz '2026-01-01' + g * interval '3 minutes', round((g % 100000) / 7.0, 2) FROM generate_series(1, ${Math.floor(n * 1.25)}) g;

@@ -127,8 +127,12 @@ describe('standby access and the database', () => {
     expect(only(s, 'azurerm_postgresql_flexible_server_configuration')).toMatchObject({
       name: 'azure.extensions', value: 'citext,pgcrypto', server_id: ref(s, 'azurerm_postgresql_flexible_server', 'Database/Server', 'id'),
     });
+    // The reference plan's CRM uses pgcrypto (the drill restores it): its extension list reaches the server.
+    const crm = referencePlan.datasets.find((d): d is PostgresDataset => d.kind === 'postgres')!;
+    expect(crm.extensions).toEqual(['pgcrypto']);
+    expect(only(synthPlan(), 'azurerm_postgresql_flexible_server_configuration')).toMatchObject({ name: 'azure.extensions', value: 'pgcrypto' });
     // Defaults: version 16, no extension parameter.
-    const d = synthPlan();
+    const d = synthPlan(withPostgres({ engineVersion: undefined, extensions: undefined }));
     expect(only(d, 'azurerm_postgresql_flexible_server').version).toBe('16');
     expect(d.json.resource.azurerm_postgresql_flexible_server_configuration).toBeUndefined();
   });
