@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { seedCopiesPrefix } from '../../lib/aws/initial-seed';
 import { checkNight, readNight, type IndexEntry } from '../../lib/runtime/format';
+import { runCommand } from '../../lib/runtime/jobs';
 import { setLogSink } from '../../lib/runtime/log';
 import { buildManifest } from '../../lib/runtime/manifest';
 import { S3Store } from '../../lib/runtime/stores';
@@ -17,7 +18,7 @@ import {
   copySource, seedCopyKey, seedMismatch, syncObjects, SEED_SOURCE_ETAG_METADATA, SEED_SOURCE_VERSION_METADATA, type SourceVersion,
 } from '../../lib/runtime/sync-objects';
 import { startMoto, type MotoService } from '../../scripts/services';
-import { awsClients, createExportBucket, drillPlan } from '../../scripts/drill/primary';
+import { awsClients, createExportBucket, drillPlan, motoEnv } from '../../scripts/drill/primary';
 
 const SOURCE = 'seed-source';
 const SEED = 'seed-bucket';
@@ -46,6 +47,7 @@ const exportSent: Sent[] = [];
 let result: Awaited<ReturnType<typeof syncObjects>>;
 let exportBucket: string;
 const current = new Map<string, string>(); // key -> the source's bytes at night time
+const lines: string[] = [];
 
 async function putSource(key: string, body: string, agent: string): Promise<string> {
   current.set(key, body);
@@ -66,7 +68,7 @@ async function batchCopy(key: string, extra: Record<string, string> = {}): Promi
 const SEEDED = ['r/seeded.wav', 'ünïcødé/録音 1.wav', 'a/../b.wav', 'r/recorded-etag.wav'];
 
 beforeAll(async () => {
-  setLogSink({ line: () => undefined });
+  setLogSink({ line: (l) => { lines.push(l); } });
   moto = await startMoto();
   s3 = awsClients(moto.endpoint, plan.primary.region).s3;
   exportBucket = (await createExportBucket(s3, plan)).bucket;
@@ -135,6 +137,23 @@ test('the night verifies and holds the source bytes, Content-Type and metadata o
 test('the runtime names seed copies where the InitialSeed construct puts them', () => {
   expect(seedCopyKey('recordings', 'a/ü b.wav')).toBe(`${seedCopiesPrefix('recordings')}a/ü b.wav`);
 });
+
+test('the jobs CLI passes CP_SEED_BUCKET to sync-objects and reports seeded objects on its result line', async () => {
+  const bucket = 'seed-source-cli';
+  await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: plan.primary.region as never } }));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'calls/1.wav', Body: 'call one', ContentType: 'audio/wav' }));
+  await sleep(1100);
+  await s3.send(new CopyObjectCommand({ Bucket: SEED, Key: seedCopyKey('calls', 'calls/1.wav'), CopySource: copySource(bucket, 'calls/1.wav'), ChecksumAlgorithm: 'SHA256', MetadataDirective: 'COPY' }));
+  const env = {
+    ...motoEnv(moto.endpoint, plan.primary.region), CP_DATASET: 'calls', CP_NIGHT: NIGHT, CP_SOURCE_BUCKET: bucket, CP_SOURCE_PREFIX: 'calls/',
+    CP_EXPORT_BUCKET: exportBucket, CP_SEED_BUCKET: SEED,
+  };
+  lines.length = 0;
+  Object.assign(process.env, motoEnv(moto.endpoint, plan.primary.region)); // the SDK's credential chain reads process.env
+  expect(await runCommand('sync-objects', env)).toBe(0);
+  const sync = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'counterparty.sync');
+  expect(sync).toEqual([expect.objectContaining({ result: 'success', dataset: 'calls', seeded: 1, hashed: 0, seedUnused: {} })]);
+}, 60_000);
 
 describe('seedMismatch', () => {
   const sha = Buffer.alloc(32, 7).toString('base64');
