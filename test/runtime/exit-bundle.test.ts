@@ -22,19 +22,27 @@ beforeEach(async () => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** `store`, except that one blob hangs until destroyed and another fails after a moment. */
-function flaky(hangs: string, fails: string, seen: { destroyed: boolean }): ObjectStore {
+/**
+ * `store`, except that one blob hangs until destroyed (`onHang` is told when its download has started)
+ * and another fails once that download is in flight.
+ */
+function flaky(hangs: string, fails: string, seen: { destroyed: boolean }, onHang?: () => void): ObjectStore {
+  let hangStarted!: () => void;
+  const hanging = new Promise<void>((resolve) => { hangStarted = resolve; });
   return {
     url: store.url, list: (p) => store.list(p), head: (k) => store.head(k), getBytes: (k) => store.getBytes(k), put: (k, b) => store.put(k, b), locationOf: (k) => store.locationOf(k),
     get: async (k) => {
       if (k === hangs) {
         const r = new Readable({ read() { /* never ends */ } });
         r.on('close', () => { seen.destroyed = true; });
+        hangStarted();
+        if (onHang) setImmediate(onHang);
         return r;
       }
       if (k === fails) {
         const r = new Readable({ read() { /* data never comes */ } });
-        setTimeout(() => r.destroy(new Error('connection reset by peer')), 20);
+        // fails once the hanging download is in flight, so the test sees that one cancelled (no timing race)
+        void hanging.then(() => setImmediate(() => r.destroy(new Error('connection reset by peer'))));
         return r;
       }
       return store.get(k);
@@ -70,8 +78,8 @@ test('an abort (SIGTERM) cancels the downloads and leaves nothing', async () => 
   const seen = { destroyed: false };
   const ctl = new AbortController();
   const out = join(dir, 'bundle.tar.gz');
-  const p = writeExitBundle({ store: flaky(blob('calls/a.wav'), 'none', seen), out, night: '2026-11-01', signal: ctl.signal });
-  setTimeout(() => ctl.abort(new Error('SIGTERM received')), 50);
+  // the abort arrives while the hanging download is in flight (not on a timer: under load it could come first)
+  const p = writeExitBundle({ store: flaky(blob('calls/a.wav'), 'none', seen, () => ctl.abort(new Error('SIGTERM received'))), out, night: '2026-11-01', signal: ctl.signal });
   await expect(p).rejects.toThrow(/SIGTERM received/);
   expect(seen.destroyed).toBe(true);
   expect(existsSync(out)).toBe(false);
