@@ -70,7 +70,7 @@ function entryOf(reader: NightReader, key: string): NightObject {
 async function occupiedTargets(opts: ReloadOptions, journal: ReloadJournal): Promise<string[]> {
   const occupied: string[] = [];
   for (const [name, t] of Object.entries(opts.target.datasets)) {
-    if (t.kind === 's3Bucket' && !journal.owns(`s3:${t.bucket}/${t.prefix}`) && !journal.resumed && await prefixHasObjects(opts.s3, t.bucket, t.prefix)) occupied.push(`${name}: s3://${t.bucket}/${t.prefix} holds objects`);
+    if (t.kind === 's3Bucket' && !journal.owns(`s3:${t.bucket}/${t.prefix}`) && await prefixHasObjects(opts.s3, t.bucket, t.prefix)) occupied.push(`${name}: s3://${t.bucket}/${t.prefix} holds objects`);
     if (t.kind === 'dynamoDbTable' && !journal.owns(`dynamodb:${t.tableName}`) && await tableExists(opts.dynamo, t.tableName)) occupied.push(`${name}: DynamoDB table ${t.tableName} exists`);
     if (t.kind === 'postgres' && !journal.owns(`postgres:${t.host}:${t.port}/${t.database}`) && await postgresTargetHasData(t)) occupied.push(`${name}: database ${t.database} on ${t.host}:${t.port} has tables`);
   }
@@ -168,6 +168,11 @@ export async function reload(opts: ReloadOptions): Promise<ReloadReport> {
   const datasets: DatasetOutcome[] = [];
   for (const d of reader.datasets) {
     const unit = `dataset:${d.name}`;
+    if (journal.isDone(unit)) {
+      // loaded and proven by an earlier run of this reload (the journal records it only when the proof passed)
+      datasets.push({ name: d.name, kind: d.kind, target: describeTarget(opts.target.datasets[d.name]), loaded: { earlierRun: true }, expected: {}, proved: { inEarlierRun: true }, problems: [], seconds: 0 });
+      continue;
+    }
     const outcome = await phase(`load ${d.name}`, () => loadDataset(opts, reader, journal, d, opts.target.datasets[d.name]));
     datasets.push(outcome);
     if (!outcome.problems.length) journal.markDone(unit, { seconds: outcome.seconds });
