@@ -3,6 +3,7 @@
  * runs, and comparing a source listing with the previous view. Memory stays bounded by the number of
  * sequences (and the in-flight window of {@link mapOrdered}), never by the estate.
  */
+import { setMaxListeners } from 'node:events';
 import { ManifestError } from '../errors';
 import { compareUtf8 } from './keys';
 import type { ChangeRecord, IndexEntry } from './types';
@@ -108,16 +109,22 @@ export async function* mapOrdered<T, R>(source: AsyncIterable<T>, limit: number,
   while (window.length) yield await window.shift()!;
 }
 
-/** Calls `fn` for every item with at most `limit` in flight (order not kept). */
-export async function forEachLimit<T>(source: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Calls `fn` for every item with at most `limit` in flight (order not kept). The first failure stops
+ * new work, aborts `signal` (so in-flight requests that listen to it are cancelled), and is rethrown
+ * once the in-flight calls have settled.
+ */
+export async function forEachLimit<T>(source: AsyncIterable<T> | Iterable<T>, limit: number, fn: (item: T, signal: AbortSignal) => Promise<void>): Promise<void> {
   const running = new Set<Promise<void>>();
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // every in-flight request may listen on it
   let failure: unknown;
   for await (const item of source) {
-    if (failure) break;
-    const p: Promise<void> = fn(item).catch((e) => { failure ??= e; }).finally(() => running.delete(p));
+    if (controller.signal.aborted) break;
+    const p: Promise<void> = fn(item, controller.signal).catch((e) => { if (failure === undefined) { failure = e; controller.abort(); } }).finally(() => running.delete(p));
     running.add(p);
     if (running.size >= limit) await Promise.race(running);
   }
   await Promise.all(running);
-  if (failure) throw failure;
+  if (failure !== undefined) throw failure;
 }

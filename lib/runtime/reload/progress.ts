@@ -1,8 +1,6 @@
 /**
- * Progress for long reload phases: counts, bytes, rate and ETA on stderr, at most every few seconds,
- * and a bounded-concurrency loop over a stream of work (never the whole list in memory).
+ * Progress for long reload phases: counts, bytes, rate and ETA on stderr, at most every few seconds.
  */
-import { setMaxListeners } from 'node:events';
 import { progress as say } from '../log';
 import { formatBytes } from '../util';
 
@@ -40,37 +38,4 @@ export class PhaseProgress {
   get counts(): { objects: number; bytes: number; seconds: number } {
     return { objects: this.done, bytes: this.bytes, seconds: (this.now() - this.t0) / 1000 };
   }
-}
-
-/**
- * Runs `fn` on each item of `items` with at most `limit` in flight, pulling items as slots free up.
- * The first failure stops new work, aborts `signal` for the in-flight ones, and is rethrown.
- */
-export async function forEachLimit<T>(items: AsyncIterable<T> | Iterable<T>, limit: number, fn: (item: T, signal: AbortSignal) => Promise<void>): Promise<void> {
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal); // every in-flight request listens on it
-  const iterator = (Symbol.asyncIterator in items ? (items as AsyncIterable<T>)[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]()) as AsyncIterator<T> | Iterator<T>;
-  let failure: unknown;
-  let pulling = Promise.resolve();
-  const next = async (): Promise<IteratorResult<T>> => {
-    // Async iterators must not be pulled concurrently: chain the pulls.
-    const p = pulling.then(() => iterator.next());
-    pulling = p.then(() => undefined, () => undefined);
-    return p;
-  };
-  const worker = async (): Promise<void> => {
-    while (!controller.signal.aborted) {
-      const r = await next();
-      if (r.done) return;
-      try {
-        await fn(r.value, controller.signal);
-      } catch (err) {
-        if (failure === undefined) failure = err;
-        controller.abort();
-        return;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
-  if (failure !== undefined) throw failure;
 }

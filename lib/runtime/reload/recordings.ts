@@ -13,7 +13,8 @@ import type { IndexEntry } from '../format/types';
 import { fullObjectSha256 } from '../stores/s3';
 import { readAll, type ObjectStore } from '../stores/types';
 import { HashingPassThrough, hexToBase64, sha256Hex } from '../util';
-import { forEachLimit, PhaseProgress } from './progress';
+import { forEachLimit } from '../format/merge';
+import { PhaseProgress } from './progress';
 
 /** Objects up to this size are read whole, hashed, then put with their SHA-256 (S3 checks it). */
 export const SINGLE_PUT_MAX_BYTES = 64 * 1024 * 1024;
